@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Orca",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "orca", targets: ["OrcaCLI"]),
+        .library(name: "Orca", targets: ["Orca"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLMDB", providers: [.apt(["liblmdb-dev"])]),
+        .target(name: "OrcaAPI", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "OrcaLog", dependencies: ["OrcaAPI"], swiftSettings: strict),
+        .target(name: "OrcaLMDB", dependencies: ["CLMDB", "OrcaLog"], swiftSettings: strict),
+        .target(name: "OrcaStore", dependencies: ["OrcaAPI", "OrcaLog"], swiftSettings: strict),
+        .target(name: "Orca", dependencies: ["OrcaAPI", "OrcaLog", "OrcaStore"], swiftSettings: strict),
+        .executableTarget(
+            name: "OrcaCLI",
+            dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/orca", swiftSettings: strict),
+        .executableTarget(
+            name: "OrcaLogWriter", dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore"],
+            path: "Tests/Support/LogWriter", swiftSettings: strict),
+        .testTarget(name: "OrcaAPITests", dependencies: ["OrcaAPI"], swiftSettings: strict),
+        .testTarget(name: "OrcaLogTests", dependencies: ["OrcaLog", "OrcaLMDB"], swiftSettings: strict),
+        .testTarget(name: "OrcaStoreTests", dependencies: ["OrcaStore", "OrcaLog", "OrcaLMDB"], swiftSettings: strict),
+        .testTarget(name: "OrcaCLITests", dependencies: ["OrcaCLI", "OrcaLogWriter", "OrcaLMDB", "OrcaLog"],
+                    swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,79 @@
+public import OrcaAPI
+
+/// The append-only event log: Orca's single source of truth.
+///
+/// Besides the records, a log keeps the *projection*: the latest record of every live object,
+/// updated in the same atomic step as each append, so current state is one lookup away. The
+/// projection is always equal to a fold of the records (``EventLogProjection/fold(_:)``).
+///
+/// Contract:
+/// - seqs start at 1 and increase by exactly 1 per record; a committed record never changes.
+/// - ``transact(_:)`` runs its body against the latest committed state and appends what the body
+///   appends atomically: all of it or none of it. Bodies of concurrent calls are serialised (also
+///   across processes for a shared on-disk log). When `transact` returns, the records are durable.
+/// - Reads are synchronous, see only committed records, and may be called from any thread.
+///
+/// Conforming types must be safe to use from any task.
+public protocol EventLog: Sendable {
+    /// The seq of the newest record; 0 for an empty log.
+    func latestSeq() throws(LogError) -> UInt64
+
+    /// Up to `limit` records with seq ≥ `from`, in seq order.
+    func read(from: UInt64, limit: Int) throws(LogError) -> [EventRecord]
+
+    /// The latest record of a live object (ADDED or MODIFIED) from the projection.
+    func current(_ key: ObjectKey) throws(LogError) -> EventRecord?
+
+    /// Every live object of `kind` (in `namespace`, or all namespaces when nil), ordered by key,
+    /// and the seq of the state they reflect.
+    func list(kind: String, namespace: String?) throws(LogError) -> (records: [EventRecord], seq: UInt64)
+
+    /// Runs `body` in one write transaction and appends the drafts it appends, atomically.
+    ///
+    /// `body` may run more than once (after a transient failure such as a map resize) and must
+    /// have no side effects besides the transaction. An error thrown by `body` appends nothing
+    /// and is rethrown.
+    func transact<T: Sendable>(_ body: @escaping @Sendable (any LogTransaction) throws -> T) async throws -> T
+
+    /// Suspends until the log's latest seq is greater than `seq`, or the task is cancelled.
+    /// May return early (spuriously); callers re-check.
+    func waitForAppend(after seq: UInt64) async
+}
+
+/// The view a ``EventLog/transact(_:)`` body has: committed state plus its own appends so far.
+///
+/// Only valid during the body; not to be kept or shared.
+public protocol LogTransaction: AnyObject {
+    /// The latest record of a live object, including this transaction's own appends.
+    func current(_ key: ObjectKey) throws -> EventRecord?
+    /// Live objects of `kind`, including this transaction's own appends, ordered by key.
+    func list(kind: String, namespace: String?) throws -> [EventRecord]
+    /// The seq the next append will get.
+    var nextSeq: UInt64 { get }
+    /// Appends a draft; DELETED removes the object from the projection, others set it.
+    @discardableResult
+    func append(_ draft: EventDraft) throws -> EventRecord
+}
+
+extension EventLog {
+    /// Every record with seq ≥ `from`, in order.
+    public func readAll(from: UInt64 = 1) throws(LogError) -> [EventRecord] {
+        var out: [EventRecord] = []
+        var next = from
+        while true {
+            let batch = try read(from: next, limit: 4096)
+            guard let last = batch.last else { return out }
+            out.append(contentsOf: batch)
+            next = last.seq + 1
+        }
+    }
+
+    /// Appends drafts unconditionally in one transaction.
+    @discardableResult
+    public func append(_ drafts: [EventDraft]) async throws -> [EventRecord] {
+        try await transact { txn in try drafts.map { try txn.append($0) } }
+    }
+
+    /// Every record after `seq`, in order, as an async sequence that waits for new ones.
+    public func watch(from seq: UInt64) -> LogWatch { LogWatch(log: self, after: seq) }
+}
