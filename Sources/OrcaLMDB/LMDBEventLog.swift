@@ -1,0 +1,195 @@
+import CLMDB
+import Foundation
+public import OrcaAPI
+public import OrcaLog
+
+/// The event log in an LMDB environment in a data directory: Orca's default, embedded backend.
+///
+/// Layout (see Docs/LogFormat.md): database `events` maps the big-endian seq to the encoded
+/// record; `state` maps `kind NUL namespace NUL name` to the seq of the object's latest record
+/// (the projection); `meta` holds the magic and the format version.
+///
+/// Writes go through one writer thread that commits everything pending in one transaction
+/// (group commit), each caller's body in its own nested transaction so that one failing body
+/// does not undo the others. Several processes may write the same directory: LMDB serialises
+/// their write transactions, and every body reads the committed state inside its transaction.
+public final class LMDBEventLog: EventLog {
+    let environment: LMDBEnvironment
+    let writer: LMDBWriter
+    /// The data directory.
+    public var path: String { environment.path }
+
+    /// Opens (and with `options.create`, creates) the log in the data directory `path`.
+    ///
+    /// - Throws: ``LogError`` with code `.notFound`, `.notAnOrcaLog`, `.newerFormat`, `.corrupt`
+    ///   or `.io`, naming the path and what to do. A failed open writes nothing.
+    public init(path: String, options: Options = Options()) throws(LogError) {
+        environment = try Self.openEnvironment(at: path, options: options)
+        writer = LMDBWriter(environment: environment)
+    }
+
+    deinit {
+        writer.stop()
+        environment.close()
+    }
+
+    // MARK: Reads
+
+    public func latestSeq() throws(LogError) -> UInt64 {
+        try environment.withReadTransaction { txn throws(LogError) in try Self.lastSeq(txn: txn, events: environment.events) }
+    }
+
+    static func lastSeq(txn: OpaquePointer, events: MDB_dbi) throws(LogError) -> UInt64 {
+        var cursor: OpaquePointer?
+        guard mdb_cursor_open(txn, events, &cursor) == 0, let cursor else { return 0 }
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val(), value = MDB_val()
+        guard mdb_cursor_get(cursor, &key, &value, MDB_LAST) == 0 else { return 0 }
+        return LMDBKey.readSeq(key) ?? 0
+    }
+
+    public func read(from: UInt64, limit: Int) throws(LogError) -> [EventRecord] {
+        let env = environment
+        return try environment.withReadTransaction { txn throws(LogError) in
+            var cursor: OpaquePointer?
+            guard mdb_cursor_open(txn, env.events, &cursor) == 0, let cursor else { return [] }
+            defer { mdb_cursor_close(cursor) }
+            var out: [EventRecord] = []
+            out.reserveCapacity(min(limit, 4096))
+            var startKey = LMDBKey.seq(max(from, 1))
+            var key = MDB_val(), value = MDB_val()
+            var rc: Int32 = startKey.withUnsafeMutableBytes { b in
+                key = MDB_val(mv_size: 8, mv_data: b.baseAddress)
+                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+            }
+            while rc == 0, out.count < limit {
+                out.append(try env.decode(key: key, value: value))
+                rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+            }
+            guard rc == 0 || rc == MDB_NOTFOUND else { throw env.ioError("reading events", rc) }
+            return out
+        }
+    }
+
+    public func current(_ key: ObjectKey) throws(LogError) -> EventRecord? {
+        let env = environment
+        return try environment.withReadTransaction { txn throws(LogError) in
+            try env.current(txn: txn, key: LMDBKey.object(kind: key.kind, namespace: key.namespace, name: key.name))
+        }
+    }
+
+    public func list(kind: String, namespace: String?) throws(LogError) -> (records: [EventRecord], seq: UInt64) {
+        let env = environment
+        return try environment.withReadTransaction { txn throws(LogError) in
+            let records = try env.list(txn: txn, prefix: LMDBKey.prefix(kind: kind, namespace: namespace))
+            return (records, try Self.lastSeq(txn: txn, events: env.events))
+        }
+    }
+
+    // MARK: Writes
+
+    public func transact<T: Sendable>(_ body: @escaping @Sendable (any LogTransaction) throws -> T) async throws -> T {
+        let box = ResultBox<T>()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            writer.submit(LMDBWriter.Request(
+                run: { txn in box.value = try body(txn) },
+                complete: { error in
+                    if let error {
+                        continuation.resume(throwing: error)
+                    } else if let value = box.value {
+                        continuation.resume(returning: value)
+                    } else {
+                        continuation.resume(throwing: LogError(.io, "internal error: a committed transaction produced no result"))
+                    }
+                }))
+        }
+    }
+
+    /// How often a waiting watch checks for appends made by other processes.
+    static let pollInterval: Duration = .milliseconds(5)
+
+    public func waitForAppend(after seq: UInt64) async {
+        while !Task.isCancelled {
+            if let latest = try? latestSeq(), latest > seq { return }
+            if writer.hasCommitted(after: seq) { return }
+            try? await Task.sleep(for: Self.pollInterval)
+        }
+    }
+
+    /// Flushes the OS buffers to disk (only meaningful with `durability: .unsynced`).
+    public func sync() throws(LogError) {
+        let rc = mdb_env_sync(environment.env, 1)
+        guard rc == 0 else { throw environment.ioError("syncing", rc) }
+    }
+
+    /// Size of the data file in bytes.
+    public var fileSize: Int {
+        (try? FileManager.default.attributesOfItem(atPath: path + "/" + LMDBEnvironment.dataFile)[.size] as? Int) ?? 0
+    }
+}
+
+extension LMDBEnvironment {
+    func decode(key: MDB_val, value: MDB_val) throws(LogError) -> EventRecord {
+        guard let seq = LMDBKey.readSeq(key), let data = value.mv_data else {
+            throw LogError(.corrupt, "the Orca log at \(path) has a malformed event key; restore it from a backup", path: path)
+        }
+        do {
+            return try RecordCodec.decode(seq: seq, bytes: UnsafeRawBufferPointer(start: data, count: value.mv_size))
+        } catch {
+            throw LogError(.corrupt, "the Orca log at \(path) has a corrupt record at seq \(seq) (\(error)); restore it from a backup or re-import its history", path: path)
+        }
+    }
+
+    func record(txn: OpaquePointer, seq: UInt64) throws(LogError) -> EventRecord? {
+        try withVal(LMDBKey.seq(seq)) { (key: inout MDB_val) throws(LogError) -> EventRecord? in
+            var value = MDB_val()
+            let rc = mdb_get(txn, events, &key, &value)
+            if rc == MDB_NOTFOUND { return nil }
+            guard rc == 0 else { throw ioError("reading an event", rc) }
+            return try decode(key: key, value: value)
+        }
+    }
+
+    func current(txn: OpaquePointer, key objectKey: [UInt8]) throws(LogError) -> EventRecord? {
+        let seq: UInt64? = try withVal(objectKey) { (key: inout MDB_val) throws(LogError) -> UInt64? in
+            var value = MDB_val()
+            let rc = mdb_get(txn, state, &key, &value)
+            if rc == MDB_NOTFOUND { return nil }
+            guard rc == 0 else { throw ioError("reading state", rc) }
+            return LMDBKey.readSeq(value)
+        }
+        guard let seq else { return nil }
+        guard let record = try record(txn: txn, seq: seq) else {
+            throw LogError(.corrupt, "the Orca log at \(path) has state pointing at missing seq \(seq); restore it from a backup", path: path)
+        }
+        return record
+    }
+
+    func list(txn: OpaquePointer, prefix: [UInt8]) throws(LogError) -> [EventRecord] {
+        var cursor: OpaquePointer?
+        guard mdb_cursor_open(txn, state, &cursor) == 0, let cursor else { return [] }
+        defer { mdb_cursor_close(cursor) }
+        var seqs: [UInt64] = []
+        var start = prefix
+        var key = MDB_val(), value = MDB_val()
+        var rc: Int32 = start.withUnsafeMutableBytes { b in
+            key = MDB_val(mv_size: b.count, mv_data: b.baseAddress)
+            return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+        }
+        while rc == 0 {
+            guard key.mv_size >= prefix.count, let data = key.mv_data,
+                  prefix.withUnsafeBytes({ p in p.baseAddress.map { memcmp(data, $0, prefix.count) == 0 } ?? true }) else { break }
+            if let seq = LMDBKey.readSeq(value) { seqs.append(seq) }
+            rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+        }
+        var out: [EventRecord] = []
+        out.reserveCapacity(seqs.count)
+        for seq in seqs {
+            guard let record = try record(txn: txn, seq: seq) else {
+                throw LogError(.corrupt, "the Orca log at \(path) has state pointing at missing seq \(seq); restore it from a backup", path: path)
+            }
+            out.append(record)
+        }
+        return out
+    }
+}

@@ -1,0 +1,213 @@
+import CLMDB
+import Foundation
+import OrcaAPI
+import OrcaLog
+import Synchronization
+
+/// Holds a transaction body's result between the writer thread and the awaiting caller.
+final class ResultBox<T>: @unchecked Sendable {
+    // @unchecked: written only by the writer thread while the body runs, read only by the
+    // completion, which the writer calls after the body on the same thread.
+    var value: T?
+}
+
+/// The single writer thread of an environment in this process: group commit.
+///
+/// Callers enqueue requests; the thread takes everything pending, runs each body in a nested
+/// transaction of one parent transaction, commits the parent once (one fsync for the batch),
+/// then completes every request. A write transaction therefore begins and commits on one thread,
+/// as LMDB requires, and never spans a suspension point.
+final class LMDBWriter: @unchecked Sendable {
+    // @unchecked: `pending` and `stopping` are guarded by `condition`; `environment` is itself
+    // safe to share; `committed` is a Mutex.
+    struct Request {
+        let run: (LMDBWriteTransaction) throws -> Void
+        let complete: (( any Error)?) -> Void
+    }
+
+    let environment: LMDBEnvironment
+    let condition = NSCondition()
+    var pending: [Request] = []
+    var stopping = false
+    let exited = DispatchSemaphore(value: 0)
+    let committed = Mutex<UInt64>(0)
+
+    init(environment: LMDBEnvironment) {
+        self.environment = environment
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "orca-lmdb-writer"
+        thread.start()
+    }
+
+    func submit(_ request: Request) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            request.complete(LogError(.closed, "the Orca log at \(environment.path) is closed", path: environment.path))
+            return
+        }
+        pending.append(request)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        exited.wait()
+    }
+
+    func hasCommitted(after seq: UInt64) -> Bool { committed.withLock { $0 > seq } }
+
+    func loop() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !stopping { condition.wait() }
+            let batch = pending
+            pending.removeAll(keepingCapacity: true)
+            let exit = stopping && batch.isEmpty
+            condition.unlock()
+            if exit { break }
+            process(batch)
+        }
+        exited.signal()
+    }
+
+    struct MapFull: Error {}
+
+    func process(_ batch: [Request]) {
+        let env = environment
+        var errors: [(any Error)?] = []
+        attempt: while true {
+            errors = Array(repeating: nil, count: batch.count)
+            pthread_rwlock_rdlock(env.resizeLock)
+            var parentPointer: OpaquePointer?
+            var rc = mdb_txn_begin(env.env, nil, 0, &parentPointer)
+            if rc == MDB_MAP_RESIZED {
+                pthread_rwlock_unlock(env.resizeLock)
+                pthread_rwlock_wrlock(env.resizeLock)
+                mdb_env_set_mapsize(env.env, 0)
+                pthread_rwlock_unlock(env.resizeLock)
+                continue attempt
+            }
+            guard rc == 0, let parent = parentPointer else {
+                pthread_rwlock_unlock(env.resizeLock)
+                let error = env.ioError("beginning a write transaction", rc)
+                errors = Array(repeating: error, count: batch.count)
+                break attempt
+            }
+            var next: UInt64
+            do { next = try LMDBEventLog.lastSeq(txn: parent, events: env.events) + 1 } catch { next = 1 }
+            var mapFull = false
+            for (i, request) in batch.enumerated() {
+                var childPointer: OpaquePointer?
+                rc = mdb_txn_begin(env.env, parent, 0, &childPointer)
+                guard rc == 0, let child = childPointer else {
+                    errors[i] = env.ioError("beginning a nested transaction", rc)
+                    continue
+                }
+                let txn = LMDBWriteTransaction(environment: env, txn: child, nextSeq: next)
+                do {
+                    try request.run(txn)
+                    txn.finished = true
+                    rc = mdb_txn_commit(child)
+                    if rc == MDB_MAP_FULL { mapFull = true; break }
+                    if rc != 0 { errors[i] = env.ioError("committing", rc) } else { next = txn.nextSeq }
+                } catch is MapFull {
+                    txn.finished = true
+                    mdb_txn_abort(child)
+                    mapFull = true
+                    break
+                } catch {
+                    txn.finished = true
+                    mdb_txn_abort(child)
+                    errors[i] = error
+                }
+            }
+            if mapFull {
+                mdb_txn_abort(parent)
+                pthread_rwlock_unlock(env.resizeLock)
+                env.grow()
+                continue attempt
+            }
+            rc = mdb_txn_commit(parent)
+            pthread_rwlock_unlock(env.resizeLock)
+            if rc == MDB_MAP_FULL {
+                env.grow()
+                continue attempt
+            }
+            if rc != 0 {
+                let error = env.ioError("committing", rc)
+                errors = Array(repeating: error, count: batch.count)
+            } else {
+                let last = next - 1
+                committed.withLock { $0 = max($0, last) }
+            }
+            break attempt
+        }
+        for (request, error) in zip(batch, errors) { request.complete(error) }
+    }
+}
+
+/// A nested write transaction handed to one ``EventLog/transact(_:)`` body.
+final class LMDBWriteTransaction: LogTransaction {
+    let environment: LMDBEnvironment
+    let txn: OpaquePointer
+    var nextSeq: UInt64
+    var finished = false
+
+    init(environment: LMDBEnvironment, txn: OpaquePointer, nextSeq: UInt64) {
+        self.environment = environment
+        self.txn = txn
+        self.nextSeq = nextSeq
+    }
+
+    func checkOpen() throws {
+        guard !finished else { throw LogError(.closed, "a log transaction was used after its body returned") }
+    }
+
+    func current(_ key: ObjectKey) throws -> EventRecord? {
+        try checkOpen()
+        return try environment.current(txn: txn, key: LMDBKey.object(kind: key.kind, namespace: key.namespace, name: key.name))
+    }
+
+    func list(kind: String, namespace: String?) throws -> [EventRecord] {
+        try checkOpen()
+        return try environment.list(txn: txn, prefix: LMDBKey.prefix(kind: kind, namespace: namespace))
+    }
+
+    func append(_ draft: EventDraft) throws -> EventRecord {
+        try checkOpen()
+        let record = draft.record(seq: nextSeq)
+        let env = environment
+        var keyBytes = LMDBKey.seq(record.seq)
+        var valueBytes = RecordCodec.encode(record)
+        var rc = keyBytes.withUnsafeMutableBytes { kb in
+            valueBytes.withUnsafeMutableBytes { vb in
+                var k = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
+                var v = MDB_val(mv_size: vb.count, mv_data: vb.baseAddress)
+                return mdb_put(txn, env.events, &k, &v, UInt32(MDB_APPEND))
+            }
+        }
+        if rc == MDB_MAP_FULL { throw LMDBWriter.MapFull() }
+        guard rc == 0 else { throw env.ioError("appending seq \(record.seq)", rc) }
+        var objectKey = LMDBKey.object(kind: record.kind, namespace: record.namespace, name: record.name)
+        rc = objectKey.withUnsafeMutableBytes { kb in
+            var k = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
+            if record.type == .deleted {
+                let r = mdb_del(txn, env.state, &k, nil)
+                return r == MDB_NOTFOUND ? 0 : r
+            }
+            return keyBytes.withUnsafeMutableBytes { vb in
+                var v = MDB_val(mv_size: vb.count, mv_data: vb.baseAddress)
+                return mdb_put(txn, env.state, &k, &v, 0)
+            }
+        }
+        if rc == MDB_MAP_FULL { throw LMDBWriter.MapFull() }
+        guard rc == 0 else { throw env.ioError("updating the state of \(record.key)", rc) }
+        nextSeq += 1
+        return record
+    }
+}
