@@ -1,0 +1,257 @@
+/// Validation of objects as kube-apiserver validates them, with Kubernetes' messages.
+///
+/// Works on the full JSON tree, so it sees exactly what was submitted (after defaulting).
+public enum Validation {
+    /// Every problem with `object` of the given built-in kind; empty when valid.
+    public static func validate(_ object: Unstructured, kind: ResourceKind) -> [FieldError] {
+        var errors = validateMeta(object, kind: kind)
+        let v = object.value
+        switch kind.kind {
+        case "Pod": errors += validatePodSpec(v["spec"], path: "spec")
+        case "ReplicaSet":
+            errors += nonNegative(v, ["spec", "replicas"])
+            errors += nonNegative(v, ["spec", "minReadySeconds"])
+            errors += validateSelectorAndTemplate(v, requireSelector: true)
+        case "DaemonSet":
+            errors += nonNegative(v, ["spec", "minReadySeconds"])
+            errors += validateSelectorAndTemplate(v, requireSelector: true)
+            if let policy = v[path: ["spec", "template", "spec", "restartPolicy"]]?.stringValue, policy != "Always" {
+                errors.append(.notSupported("spec.template.spec.restartPolicy", .string(policy), ["Always"]))
+            }
+        case "Job":
+            for field in ["parallelism", "completions", "backoffLimit"] { errors += nonNegative(v, ["spec", field]) }
+            if let deadline = v[path: ["spec", "activeDeadlineSeconds"]]?.intValue, deadline <= 0 {
+                errors.append(.invalid("spec.activeDeadlineSeconds", .int(deadline), "must be greater than 0"))
+            }
+            if let mode = v[path: ["spec", "completionMode"]]?.stringValue, mode != "NonIndexed", mode != "Indexed" {
+                errors.append(.notSupported("spec.completionMode", .string(mode), ["NonIndexed", "Indexed"]))
+            }
+            if v[path: ["spec", "completionMode"]]?.stringValue == "Indexed", v[path: ["spec", "completions"]]?.intValue == nil {
+                errors.append(.required("spec.completions", "when completion mode is Indexed"))
+            }
+            errors += validateSelectorAndTemplate(v, requireSelector: true)
+            let policy = v[path: ["spec", "template", "spec", "restartPolicy"]]?.stringValue ?? ""
+            if policy != "OnFailure" && policy != "Never" {
+                errors.append(.notSupported("spec.template.spec.restartPolicy", .string(policy), ["OnFailure", "Never"]))
+            }
+        case "Service": errors += validateService(v)
+        case "Node":
+            for (i, taint) in (v[path: ["spec", "taints"]]?.arrayValue ?? []).enumerated() {
+                errors += validateTaint(taint, path: "spec.taints[\(i)]")
+            }
+        default: break
+        }
+        return errors
+    }
+
+    static func validateMeta(_ object: Unstructured, kind: ResourceKind) -> [FieldError] {
+        var errors: [FieldError] = []
+        let name = object.name
+        if name.isEmpty {
+            errors.append(.required("metadata.name", "name or generateName is required"))
+        } else {
+            switch kind.kind {
+            case "Service", "Namespace":
+                let ok = kind.kind == "Service" ? NameFormat.isDNS1035Label(name) : NameFormat.isDNS1123Label(name)
+                if !ok {
+                    errors.append(.invalid("metadata.name", .string(name),
+                                           kind.kind == "Service" ? NameFormat.dns1035LabelMessage : NameFormat.dns1123LabelMessage))
+                }
+            default:
+                if !NameFormat.isDNS1123Subdomain(name) {
+                    errors.append(.invalid("metadata.name", .string(name), NameFormat.dns1123SubdomainMessage))
+                }
+            }
+        }
+        if kind.namespaced, !object.namespace.isEmpty, !NameFormat.isDNS1123Label(object.namespace) {
+            errors.append(.invalid("metadata.namespace", .string(object.namespace), NameFormat.dns1123LabelMessage))
+        }
+        for field in ["labels", "annotations"] {
+            if let v = object.value[path: ["metadata", field]], !v.isNull {
+                guard let o = v.objectValue else {
+                    errors.append(.invalid("metadata.\(field)", v, "must be a map of strings"))
+                    continue
+                }
+                for entry in o where entry.value.stringValue == nil {
+                    errors.append(.invalid("metadata.\(field)", entry.value, "values must be strings"))
+                }
+            }
+        }
+        for (i, label) in object.labels.sorted(by: { $0.key < $1.key }).enumerated() where i >= 0 {
+            if !isQualifiedName(label.key) {
+                errors.append(.invalid("metadata.labels", .string(label.key), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"))
+            }
+            if !isLabelValue(label.value) {
+                errors.append(.invalid("metadata.labels", .string(label.value), "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"))
+            }
+        }
+        var seenFinalizers = Set<String>()
+        for (i, f) in object.finalizers.enumerated() where !seenFinalizers.insert(f).inserted {
+            errors.append(.duplicate("metadata.finalizers[\(i)]", .string(f)))
+        }
+        return errors
+    }
+
+    static func isLabelValue(_ s: String) -> Bool {
+        if s.isEmpty { return true }
+        let b = Array(s.utf8)
+        func alnum(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
+        guard b.count <= 63, alnum(b[0]), alnum(b[b.count - 1]) else { return false }
+        return b.allSatisfy { alnum($0) || $0 == 45 || $0 == 95 || $0 == 46 }
+    }
+
+    static func isQualifiedName(_ s: String) -> Bool {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let name = parts.last, !name.isEmpty else { return false }
+        if parts.count == 2, !NameFormat.isDNS1123Subdomain(String(parts[0])) { return false }
+        return isLabelValue(String(name))
+    }
+
+    static func nonNegative(_ v: JSONValue, _ path: [String]) -> [FieldError] {
+        guard let value = v[path: path], !value.isNull else { return [] }
+        guard let i = value.intValue else {
+            return [.invalid(path.joined(separator: "."), value, "must be an integer")]
+        }
+        return i < 0 ? [.invalid(path.joined(separator: "."), value, "must be greater than or equal to 0")] : []
+    }
+
+    static func validateSelectorAndTemplate(_ v: JSONValue, requireSelector: Bool) -> [FieldError] {
+        var errors: [FieldError] = []
+        let selectorJSON = v[path: ["spec", "selector"]]
+        var selector: LabelSelector?
+        if let selectorJSON, !selectorJSON.isNull {
+            do {
+                selector = try LabelSelector(json: selectorJSON)
+                if selector?.isEmpty == true {
+                    errors.append(.invalid("spec.selector", selectorJSON, "empty selector is invalid for deployment"))
+                }
+            } catch { errors += error.errors }
+        } else if requireSelector {
+            errors.append(.required("spec.selector"))
+        }
+        let template = v[path: ["spec", "template"]]
+        guard let template, !template.isNull else {
+            errors.append(.required("spec.template"))
+            return errors
+        }
+        let labels = Unstructured(template).labels
+        if let selector, !selector.isEmpty, !selector.matches(labels) {
+            errors.append(.invalid("spec.template.metadata.labels", template[path: ["metadata", "labels"]] ?? .object(JSONObject()),
+                                   "`selector` does not match template `labels`"))
+        }
+        errors += validatePodSpec(template["spec"], path: "spec.template.spec")
+        return errors
+    }
+
+    static func validatePodSpec(_ spec: JSONValue?, path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        guard let spec, spec.objectValue != nil else { return [.required(path)] }
+        let containers = spec["containers"]?.arrayValue ?? []
+        if containers.isEmpty { errors.append(.required("\(path).containers")) }
+        var names = Set<String>()
+        for (listName, list) in [("initContainers", spec["initContainers"]?.arrayValue ?? []), ("containers", containers)] {
+            for (i, c) in list.enumerated() {
+                let p = "\(path).\(listName)[\(i)]"
+                let name = c["name"]?.stringValue ?? ""
+                if name.isEmpty {
+                    errors.append(.required("\(p).name"))
+                } else if !NameFormat.isDNS1123Label(name) {
+                    errors.append(.invalid("\(p).name", .string(name), NameFormat.dns1123LabelMessage))
+                } else if !names.insert(name).inserted {
+                    errors.append(.duplicate("\(p).name", .string(name)))
+                }
+                if (c["image"]?.stringValue ?? "").isEmpty { errors.append(.required("\(p).image")) }
+                var portNames = Set<String>()
+                for (j, port) in (c["ports"]?.arrayValue ?? []).enumerated() {
+                    let pp = "\(p).ports[\(j)]"
+                    if let n = port["containerPort"]?.intValue {
+                        if !(1...65535).contains(n) {
+                            errors.append(.invalid("\(pp).containerPort", .int(n), "must be between 1 and 65535, inclusive"))
+                        }
+                    } else {
+                        errors.append(.required("\(pp).containerPort"))
+                    }
+                    if let pn = port["name"]?.stringValue, !portNames.insert(pn).inserted {
+                        errors.append(.duplicate("\(pp).name", .string(pn)))
+                    }
+                    if let proto = port["protocol"]?.stringValue, !["TCP", "UDP", "SCTP"].contains(proto) {
+                        errors.append(.notSupported("\(pp).protocol", .string(proto), ["SCTP", "TCP", "UDP"]))
+                    }
+                }
+                for kind in ["requests", "limits"] {
+                    for entry in c[path: ["resources", kind]]?.objectValue ?? JSONObject() {
+                        let text = entry.value.stringValue ?? entry.value.jsonString()
+                        if Quantity(text) == nil || (Quantity(text)?.milliValue ?? 0) < 0 {
+                            errors.append(.invalid("\(p).resources.\(kind)[\(entry.key)]", entry.value, "must be a valid, non-negative quantity"))
+                        }
+                    }
+                }
+            }
+        }
+        if let policy = spec["restartPolicy"]?.stringValue, !["Always", "OnFailure", "Never"].contains(policy) {
+            errors.append(.notSupported("\(path).restartPolicy", .string(policy), ["Always", "OnFailure", "Never"]))
+        }
+        if let grace = spec["terminationGracePeriodSeconds"]?.intValue, grace < 0 {
+            errors.append(.invalid("\(path).terminationGracePeriodSeconds", .int(grace), "must be greater than or equal to 0"))
+        }
+        for (i, t) in (spec["tolerations"]?.arrayValue ?? []).enumerated() {
+            let p = "\(path).tolerations[\(i)]"
+            let op = t["operator"]?.stringValue ?? "Equal"
+            if op != "Equal", op != "Exists" {
+                errors.append(.notSupported("\(p).operator", .string(op), ["Equal", "Exists"]))
+            }
+            if op == "Exists", let value = t["value"]?.stringValue, !value.isEmpty {
+                errors.append(.invalid("\(p).operator", .string(op), "value must be empty when `operator` is 'Exists'"))
+            }
+            if (t["key"]?.stringValue ?? "").isEmpty, op != "Exists" {
+                errors.append(.invalid("\(p).operator", .string(op), "operator must be Exists when `key` is empty, which means \"match all values and all keys\""))
+            }
+            if let effect = t["effect"]?.stringValue, !effect.isEmpty, !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(effect) {
+                errors.append(.notSupported("\(p).effect", .string(effect), ["NoExecute", "NoSchedule", "PreferNoSchedule"]))
+            }
+            if t["tolerationSeconds"] != nil, t["effect"]?.stringValue != "NoExecute" {
+                errors.append(.invalid("\(p).effect", t["effect"] ?? .string(""), "effect must be 'NoExecute' when `tolerationSeconds` is set"))
+            }
+        }
+        return errors
+    }
+
+    static func validateTaint(_ taint: JSONValue, path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        if (taint["key"]?.stringValue ?? "").isEmpty { errors.append(.required("\(path).key")) }
+        let effect = taint["effect"]?.stringValue ?? ""
+        if effect.isEmpty {
+            errors.append(.required("\(path).effect"))
+        } else if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(effect) {
+            errors.append(.notSupported("\(path).effect", .string(effect), ["NoSchedule", "PreferNoSchedule", "NoExecute"]))
+        }
+        return errors
+    }
+
+    static func validateService(_ v: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        let type = v[path: ["spec", "type"]]?.stringValue ?? "ClusterIP"
+        if !["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].contains(type) {
+            errors.append(.notSupported("spec.type", .string(type), ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]))
+        }
+        let ports = v[path: ["spec", "ports"]]?.arrayValue ?? []
+        let headless = v[path: ["spec", "clusterIP"]]?.stringValue == "None"
+        if ports.isEmpty, type != "ExternalName", !headless { errors.append(.required("spec.ports")) }
+        var names = Set<String>()
+        for (i, port) in ports.enumerated() {
+            let p = "spec.ports[\(i)]"
+            if let n = port["port"]?.intValue {
+                if !(1...65535).contains(n) { errors.append(.invalid("\(p).port", .int(n), "must be between 1 and 65535, inclusive")) }
+            } else {
+                errors.append(.required("\(p).port"))
+            }
+            let name = port["name"]?.stringValue ?? ""
+            if ports.count > 1, name.isEmpty { errors.append(.required("\(p).name")) }
+            if !name.isEmpty, !names.insert(name).inserted { errors.append(.duplicate("\(p).name", .string(name))) }
+        }
+        if type == "ExternalName", (v[path: ["spec", "externalName"]]?.stringValue ?? "").isEmpty {
+            errors.append(.required("spec.externalName"))
+        }
+        return errors
+    }
+}

@@ -1,0 +1,165 @@
+public import OrcaAPI
+import OrcaLog
+
+extension Store {
+    /// Creates an object, as `POST` to the API would.
+    ///
+    /// Applies defaulting, the admission plugins (DefaultTolerationSeconds, ResourceQuota `pods`),
+    /// `generateName`, a new UID, `creationTimestamp`, `generation: 1` and kind-specific
+    /// preparation (pod status Pending, Job selector, Service cluster IP), then validation.
+    ///
+    /// - Throws: ``StoreError`` — `AlreadyExists`, `Invalid` (every field error), `Forbidden`
+    ///   (quota), `BadRequest`/`NotFound` for a malformed manifest or unknown kind.
+    @discardableResult
+    public func create(_ object: JSONValue, context: WriteContext = .user) async throws -> Unstructured {
+        let kind = try Self.resourceKind(of: object)
+        try Self.checkTypes(object, kind: kind)
+        let record = try await log.transact { [self] txn in
+            try self.createInTransaction(object, kind: kind, txn: txn, context: context)
+        }
+        return Unstructured(record.object)
+    }
+
+    func createInTransaction(_ input: JSONValue, kind: ResourceKind, txn: any LogTransaction,
+                             context: WriteContext) throws -> EventRecord {
+        var object = Unstructured(input)
+        if object.value["metadata"]?.objectValue == nil { object.value["metadata"] = .object(JSONObject()) }
+        object.namespace = kind.namespaced ? (object.namespace.isEmpty ? "default" : object.namespace) : ""
+        let now = now()
+
+        // Defaulting, then mutating admission.
+        Defaults.apply(to: &object.value, kind: kind)
+        if kind.kind == "Pod", var spec = object.value["spec"], spec.objectValue != nil {
+            Defaults.addDefaultTolerations(to: &spec, seconds: admission.defaultTolerationSeconds)
+            object.value["spec"] = spec
+        }
+
+        // BeforeCreate: system fields.
+        var generatedName = false
+        if object.name.isEmpty, let prefix = object.generateName, !prefix.isEmpty {
+            object.name = Self.generatedName(prefix: prefix, suffix: identities.nameSuffix())
+            generatedName = true
+        }
+        object.uid = identities.uid()
+        object.creationTimestamp = Timestamp(seconds: now.seconds)
+        object.resourceVersion = nil
+        object.deletionTimestamp = nil
+        object.deletionGracePeriodSeconds = nil
+        if kind.hasSpecGeneration { object.generation = 1 } else { object.generation = nil }
+        prepareForCreate(&object, kind: kind, txn: txn)
+
+        let errors = Validation.validate(object, kind: kind)
+        if !errors.isEmpty { throw StoreError.invalid(kind.kind, object.name.isEmpty ? (object.generateName ?? "") : object.name, errors) }
+
+        if kind.kind == "Pod" { try checkPodQuota(object, txn: txn, now: now) }
+
+        // A generated name that collides is retried, as kube-apiserver does (RetryGenerateName).
+        var attempts = 0
+        while try txn.current(object.key) != nil {
+            guard generatedName, attempts < 8, let prefix = object.generateName else {
+                throw StoreError.alreadyExists(kind.kind, object.name)
+            }
+            object.name = Self.generatedName(prefix: prefix, suffix: identities.nameSuffix())
+            attempts += 1
+        }
+        return try txn.append(EventDraft(time: now, type: .added, actor: context.actor, cause: context.cause, object: object.value))
+    }
+
+    static func generatedName(prefix: String, suffix: String) -> String {
+        // Kubernetes trims the prefix so that the name stays within 63 characters.
+        let maxPrefix = 63 - suffix.count
+        return String(prefix.prefix(maxPrefix)) + suffix
+    }
+
+    /// Kind-specific `PrepareForCreate`.
+    func prepareForCreate(_ object: inout Unstructured, kind: ResourceKind, txn: any LogTransaction) {
+        switch kind.kind {
+        case "Pod":
+            object.value["status"] = ["phase": "Pending", "qosClass": .string(Defaults.qosClass(object.value["spec"]))]
+        case "ReplicaSet", "DaemonSet":
+            object.value["status"] = .object(JSONObject())
+        case "Job":
+            object.value["status"] = .object(JSONObject())
+            if object.value[path: ["spec", "manualSelector"]]?.boolValue != true {
+                let uid = object.uid
+                object.value[path: ["spec", "selector"]] = ["matchLabels": ["batch.kubernetes.io/controller-uid": .string(uid)]]
+                var labels = Unstructured(object.value[path: ["spec", "template"]] ?? .object(JSONObject())).labels
+                labels["batch.kubernetes.io/controller-uid"] = uid
+                labels["batch.kubernetes.io/job-name"] = object.name
+                labels["controller-uid"] = uid
+                labels["job-name"] = object.name
+                if object.value[path: ["spec", "template", "metadata"]]?.objectValue == nil {
+                    object.value[path: ["spec", "template", "metadata"]] = .object(JSONObject())
+                }
+                var template = Unstructured(object.value[path: ["spec", "template"]] ?? .object(JSONObject()))
+                template.labels = labels
+                object.value[path: ["spec", "template"]] = template.value
+                if object.labels.isEmpty { object.labels = labels }
+            }
+        case "Service":
+            object.value["status"] = ["loadBalancer": .object(JSONObject())]
+            let type = object.value[path: ["spec", "type"]]?.stringValue ?? "ClusterIP"
+            guard type != "ExternalName" else { break }
+            if object.value[path: ["spec", "clusterIP"]] == nil {
+                object.value[path: ["spec", "clusterIP"]] = .string(allocateClusterIP(txn: txn))
+            }
+            if let ip = object.value[path: ["spec", "clusterIP"]] {
+                object.value[path: ["spec", "clusterIPs"]] = [ip]
+            }
+            if object.value[path: ["spec", "ipFamilies"]] == nil { object.value[path: ["spec", "ipFamilies"]] = ["IPv4"] }
+            if object.value[path: ["spec", "ipFamilyPolicy"]] == nil { object.value[path: ["spec", "ipFamilyPolicy"]] = "SingleStack" }
+            if object.value[path: ["spec", "internalTrafficPolicy"]] == nil { object.value[path: ["spec", "internalTrafficPolicy"]] = "Cluster" }
+        case "Namespace":
+            object.value["status"] = ["phase": "Active"]
+        default:
+            break
+        }
+    }
+
+    /// The lowest free address of the service range 10.96.0.0/12, from 10.96.0.10 (10.96.0.1 is
+    /// the `kubernetes` service's and .2–.9 are kept for cluster add-ons).
+    func allocateClusterIP(txn: any LogTransaction) -> String {
+        let used = Set(((try? txn.list(kind: "Service", namespace: nil)) ?? []).compactMap {
+            $0.object[path: ["spec", "clusterIP"]]?.stringValue
+        })
+        var n: UInt32 = 10
+        while n < (1 << 20) {
+            let ip = "10.\(96 + (n >> 16)).\((n >> 8) & 0xFF).\(n & 0xFF)"
+            if !used.contains(ip) { return ip }
+            n += 1
+        }
+        return "None"
+    }
+
+    /// The ResourceQuota admission plugin for the `pods` resource.
+    func checkPodQuota(_ pod: Unstructured, txn: any LogTransaction, now: Timestamp) throws {
+        let quotas = try txn.list(kind: "ResourceQuota", namespace: pod.namespace)
+        guard !quotas.isEmpty else { return }
+        var used: Int64?
+        for quota in quotas {
+            let hard = quota.object[path: ["spec", "hard"]]
+            guard let limitValue = hard?["pods"] ?? hard?["count/pods"],
+                  let limit = Quantity(limitValue.stringValue ?? limitValue.jsonString())?.value else { continue }
+            if used == nil {
+                used = Int64(try txn.list(kind: "Pod", namespace: pod.namespace).filter {
+                    Self.countsTowardQuota(Unstructured($0.object), now: now)
+                }.count)
+            }
+            let current = used ?? 0
+            if current + 1 > limit {
+                let resource = hard?["pods"] != nil ? "pods" : "count/pods"
+                throw StoreError.forbidden("Pod", pod.name, "exceeded quota: \(quota.name), requested: \(resource)=1, used: \(resource)=\(current), limited: \(resource)=\(limitValue.stringValue ?? String(limit))")
+            }
+        }
+    }
+
+    /// A pod counts toward the `pods` quota unless it is terminal, or terminating past its grace.
+    static func countsTowardQuota(_ pod: Unstructured, now: Timestamp) -> Bool {
+        let phase = pod.value[path: ["status", "phase"]]?.stringValue
+        if phase == "Succeeded" || phase == "Failed" { return false }
+        // As upstream's QuotaV1Pod: deletionTimestamp plus the grace period once more.
+        if let deletion = pod.deletionTimestamp, let grace = pod.deletionGracePeriodSeconds,
+           now > deletion.adding(.seconds(grace)) { return false }
+        return true
+    }
+}

@@ -1,0 +1,222 @@
+public import OrcaAPI
+import OrcaLog
+
+/// Which part of an object a write changes.
+public enum Subresource: String, Sendable, Hashable {
+    /// Everything but `status` (status changes are ignored, as by the main resource endpoint).
+    case main
+    /// Only `status` (spec and metadata changes are ignored).
+    case status
+}
+
+extension Store {
+    /// Replaces an object, as `PUT` would, with optimistic concurrency.
+    ///
+    /// A non-empty `metadata.resourceVersion` must equal the current one, or the write fails with
+    /// `Conflict`; an empty one updates unconditionally. `generation` increases when `spec`
+    /// changes. An update that changes nothing appends nothing.
+    ///
+    /// - Throws: ``StoreError`` — `NotFound`, `Conflict`, `Invalid`, `BadRequest`.
+    @discardableResult
+    public func update(_ object: JSONValue, subresource: Subresource = .main, context: WriteContext = .user) async throws -> Unstructured {
+        let kind = try Self.resourceKind(of: object)
+        try Self.checkTypes(object, kind: kind)
+        var input = Unstructured(object)
+        input.namespace = kind.namespaced ? (input.namespace.isEmpty ? "default" : input.namespace) : ""
+        let submitted = input
+        let record = try await log.transact { [self] txn in
+            guard let current = try txn.current(submitted.key) else { throw StoreError.notFound(kind.kind, submitted.name) }
+            return try self.updateInTransaction(submitted, current: current, kind: kind, subresource: subresource,
+                                                txn: txn, context: context)
+        }
+        return Unstructured(record.object)
+    }
+
+    /// Updates `status` only (the `/status` subresource).
+    @discardableResult
+    public func updateStatus(_ object: JSONValue, context: WriteContext = .user) async throws -> Unstructured {
+        try await update(object, subresource: .status, context: context)
+    }
+
+    /// Applies a JSON merge patch (RFC 7386) to the current object, as `PATCH` with
+    /// `application/merge-patch+json` would. A patch that includes `metadata.resourceVersion` is
+    /// checked against the current one.
+    @discardableResult
+    public func patch(kind kindName: String, namespace: String = "default", name: String, mergePatch: JSONValue,
+                      subresource: Subresource = .main, context: WriteContext = .user) async throws -> Unstructured {
+        guard let kind = ResourceKind.forKind(kindName) else {
+            throw StoreError(.notFound, "the server doesn't have a resource type \"\(kindName)\"")
+        }
+        guard mergePatch.objectValue != nil else {
+            throw StoreError(.badRequest, "a merge patch must be a JSON object, not a \(mergePatch.typeName)")
+        }
+        let key = ObjectKey(kind: kind.kind, namespace: kind.namespaced ? (namespace.isEmpty ? "default" : namespace) : "", name: name)
+        let record = try await log.transact { [self] txn in
+            guard let current = try txn.current(key) else { throw StoreError.notFound(kind.kind, name) }
+            var patched = Unstructured(current.object.applyingMergePatch(mergePatch))
+            // Identity fields cannot be patched away.
+            patched.kind = kind.kind
+            patched.apiVersion = kind.apiVersion
+            patched.name = name
+            patched.namespace = key.namespace
+            try Self.checkTypes(patched.value, kind: kind)
+            return try self.updateInTransaction(patched, current: current, kind: kind, subresource: subresource,
+                                                txn: txn, context: context)
+        }
+        return Unstructured(record.object)
+    }
+
+    /// Creates the object, or updates the existing one by replacing its spec (and every other
+    /// top-level field but `metadata` and `status`), labels and annotations — `orca apply`.
+    @discardableResult
+    public func apply(_ object: JSONValue, context: WriteContext = .user) async throws -> (object: Unstructured, created: Bool, changed: Bool) {
+        let kind = try Self.resourceKind(of: object)
+        try Self.checkTypes(object, kind: kind)
+        var input = Unstructured(object)
+        if input.value["metadata"]?.objectValue == nil { input.value["metadata"] = .object(JSONObject()) }
+        input.namespace = kind.namespaced ? (input.namespace.isEmpty ? "default" : input.namespace) : ""
+        if input.name.isEmpty, input.generateName == nil {
+            throw StoreError.invalid(kind.kind, "", [.required("metadata.name", "name or generateName is required")])
+        }
+        let manifest = input
+        let result = try await log.transact { [self] txn -> (EventRecord, Bool, Bool) in
+            guard !manifest.name.isEmpty, let current = try txn.current(manifest.key) else {
+                return (try self.createInTransaction(manifest.value, kind: kind, txn: txn, context: context), true, true)
+            }
+            var next = Unstructured(current.object)
+            for entry in manifest.value.objectValue ?? JSONObject() where !["metadata", "status", "apiVersion", "kind"].contains(entry.key) {
+                next.value[entry.key] = entry.value
+            }
+            for entry in (current.object.objectValue ?? JSONObject()) where !["metadata", "status", "apiVersion", "kind"].contains(entry.key) {
+                if manifest.value[entry.key] == nil { next.value[entry.key] = nil }
+            }
+            next.value[path: ["metadata", "labels"]] = manifest.value[path: ["metadata", "labels"]]
+            next.value[path: ["metadata", "annotations"]] = manifest.value[path: ["metadata", "annotations"]]
+            if let owners = manifest.value[path: ["metadata", "ownerReferences"]] { next.value[path: ["metadata", "ownerReferences"]] = owners }
+            if let finalizers = manifest.value[path: ["metadata", "finalizers"]] { next.value[path: ["metadata", "finalizers"]] = finalizers }
+            let record = try self.updateInTransaction(next, current: current, kind: kind, subresource: .main, txn: txn, context: context)
+            return (record, false, record.seq != current.seq)
+        }
+        return (Unstructured(result.0.object), result.1, result.2)
+    }
+
+    /// Binds a pod to a node (the `binding` subresource the scheduler uses): sets `spec.nodeName`
+    /// and the `PodScheduled=True` condition.
+    @discardableResult
+    public func bind(podNamespace: String = "default", podName: String, nodeName: String, context: WriteContext) async throws -> Unstructured {
+        let key = ObjectKey(kind: "Pod", namespace: podNamespace, name: podName)
+        let now = now()
+        let record = try await log.transact { txn -> EventRecord in
+            guard let current = try txn.current(key) else { throw StoreError.notFound("Pod", podName) }
+            var pod = Unstructured(current.object)
+            if let assigned = pod.value[path: ["spec", "nodeName"]]?.stringValue, !assigned.isEmpty {
+                throw StoreError(.conflict, "Operation cannot be fulfilled on pods/binding \"\(podName)\": pod \(podName) is already assigned to node \"\(assigned)\"")
+            }
+            if pod.deletionTimestamp != nil {
+                throw StoreError(.conflict, "Operation cannot be fulfilled on pods/binding \"\(podName)\": pod \(podName) is being deleted, cannot be assigned to a host")
+            }
+            pod.value[path: ["spec", "nodeName"]] = .string(nodeName)
+            var conditions = pod.value[path: ["status", "conditions"]]?.arrayValue ?? []
+            let condition: JSONValue = ["type": "PodScheduled", "status": "True", "lastProbeTime": .null,
+                                        "lastTransitionTime": .string(Timestamp(seconds: now.seconds).rfc3339)]
+            if let i = conditions.firstIndex(where: { $0["type"]?.stringValue == "PodScheduled" }) {
+                conditions[i] = condition
+            } else {
+                conditions.append(condition)
+            }
+            pod.value[path: ["status", "conditions"]] = .array(conditions)
+            return try txn.append(EventDraft(time: now, type: .modified, actor: context.actor, cause: context.cause, object: pod.value))
+        }
+        return Unstructured(record.object)
+    }
+
+    /// The shared update path: concurrency check, subresource rules, defaulting, immutable
+    /// fields, validation, generation, then MODIFIED — or DELETED when the last finalizer of an
+    /// object whose deletion is due goes. Returns `current` unchanged when nothing changes.
+    func updateInTransaction(_ submitted: Unstructured, current: EventRecord, kind: ResourceKind, subresource: Subresource,
+                             txn: any LogTransaction, context: WriteContext) throws -> EventRecord {
+        let old = Unstructured(current.object)
+        if let rv = submitted.resourceVersion, !rv.isEmpty, rv != old.resourceVersion {
+            throw StoreError.conflict(kind.kind, submitted.name)
+        }
+        if !submitted.uid.isEmpty, submitted.uid != old.uid {
+            throw StoreError(.conflict, "Operation cannot be fulfilled on \(StoreError.resource(kind.kind)) \"\(submitted.name)\": Precondition failed: UID in precondition: \(submitted.uid), UID in object meta: \(old.uid)")
+        }
+        var next: Unstructured
+        switch subresource {
+        case .status:
+            next = old
+            next.value["status"] = submitted.value["status"]
+        case .main:
+            next = submitted
+            Defaults.apply(to: &next.value, kind: kind)
+            for field in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "resourceVersion"] {
+                next.value[path: ["metadata", field]] = old.value[path: ["metadata", field]]
+            }
+            if Self.hasStatusSubresource(kind) { next.value["status"] = old.value["status"] }
+            if old.deletionTimestamp != nil {
+                let added = Set(next.finalizers).subtracting(old.finalizers)
+                if !added.isEmpty {
+                    let list = added.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+                    throw StoreError.invalid(kind.kind, old.name, [.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted, found new finalizers []string{\(list)}")])
+                }
+            }
+            var errors = Validation.validate(next, kind: kind)
+            errors += Self.immutableFieldErrors(old: old.value, new: next.value, kind: kind)
+            if !errors.isEmpty { throw StoreError.invalid(kind.kind, old.name, errors) }
+            if kind.hasSpecGeneration, next.value["spec"] != old.value["spec"] {
+                next.generation = (old.generation ?? 0) + 1
+            }
+        }
+        if next.value == old.value { return current }
+        let now = now()
+        let removeNow = next.deletionTimestamp != nil && next.finalizers.isEmpty && (next.deletionGracePeriodSeconds ?? 0) == 0
+        return try txn.append(EventDraft(time: now, type: removeNow ? .deleted : .modified, actor: context.actor,
+                                         cause: context.cause, object: next.value))
+    }
+
+    static func hasStatusSubresource(_ kind: ResourceKind) -> Bool {
+        ["Pod", "Node", "Namespace", "Service", "ResourceQuota", "ReplicaSet", "DaemonSet", "Job"].contains(kind.kind)
+    }
+
+    /// Fields Kubernetes does not let an update change.
+    static func immutableFieldErrors(old: JSONValue, new: JSONValue, kind: ResourceKind) -> [FieldError] {
+        switch kind.kind {
+        case "ReplicaSet", "DaemonSet":
+            if old[path: ["spec", "selector"]] != new[path: ["spec", "selector"]] {
+                return [.invalid("spec.selector", new[path: ["spec", "selector"]], "field is immutable")]
+            }
+        case "Job":
+            var errors: [FieldError] = []
+            if old[path: ["spec", "selector"]] != new[path: ["spec", "selector"]] {
+                errors.append(.invalid("spec.selector", new[path: ["spec", "selector"]], "field is immutable"))
+            }
+            if old[path: ["spec", "template"]] != new[path: ["spec", "template"]] {
+                errors.append(.invalid("spec.template", new[path: ["spec", "template"]], "field is immutable"))
+            }
+            if old[path: ["spec", "completions"]] != new[path: ["spec", "completions"]] {
+                errors.append(.invalid("spec.completions", new[path: ["spec", "completions"]], "field is immutable"))
+            }
+            return errors
+        case "Pod":
+            var masked = new["spec"] ?? .null
+            let oldSpec = old["spec"] ?? .null
+            for list in ["containers", "initContainers"] {
+                if var items = masked[list]?.arrayValue, let oldItems = oldSpec[list]?.arrayValue, items.count == oldItems.count {
+                    for i in items.indices { items[i]["image"] = oldItems[i]["image"] }
+                    masked[list] = .array(items)
+                }
+            }
+            masked["activeDeadlineSeconds"] = oldSpec["activeDeadlineSeconds"]
+            masked["terminationGracePeriodSeconds"] = oldSpec["terminationGracePeriodSeconds"]
+            let oldTolerations = oldSpec["tolerations"]?.arrayValue ?? []
+            let newTolerations = masked["tolerations"]?.arrayValue ?? []
+            if oldTolerations.allSatisfy(newTolerations.contains) { masked["tolerations"] = oldSpec["tolerations"] }
+            if masked != oldSpec {
+                return [.forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")]
+            }
+        default: break
+        }
+        return []
+    }
+}

@@ -1,0 +1,53 @@
+public import OrcaAPI
+
+/// An API error, shaped like Kubernetes' `metav1.Status`: a reason, an HTTP code and a message
+/// in Kubernetes' words (`pods "web" not found`, `ReplicaSet "web" is invalid: …`).
+public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// Kubernetes' `StatusReason`; new reasons may be added.
+    public struct Reason: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public let httpCode: Int
+        public var description: String { rawValue }
+        public static let notFound = Reason(rawValue: "NotFound", httpCode: 404)
+        public static let alreadyExists = Reason(rawValue: "AlreadyExists", httpCode: 409)
+        public static let conflict = Reason(rawValue: "Conflict", httpCode: 409)
+        public static let invalid = Reason(rawValue: "Invalid", httpCode: 422)
+        public static let forbidden = Reason(rawValue: "Forbidden", httpCode: 403)
+        public static let badRequest = Reason(rawValue: "BadRequest", httpCode: 400)
+        public static let internalError = Reason(rawValue: "InternalError", httpCode: 500)
+    }
+
+    public var reason: Reason
+    public var message: String
+    /// The field errors behind an `Invalid` error.
+    public var causes: [FieldError]
+
+    public init(_ reason: Reason, _ message: String, causes: [FieldError] = []) {
+        self.reason = reason
+        self.message = message
+        self.causes = causes
+    }
+
+    public var description: String { message }
+
+    static func resource(_ kind: String) -> String {
+        ResourceKind.forKind(kind)?.groupResource ?? (kind.lowercased() + "s")
+    }
+
+    public static func notFound(_ kind: String, _ name: String) -> StoreError {
+        StoreError(.notFound, "\(resource(kind)) \"\(name)\" not found")
+    }
+    public static func alreadyExists(_ kind: String, _ name: String) -> StoreError {
+        StoreError(.alreadyExists, "\(resource(kind)) \"\(name)\" already exists")
+    }
+    public static func conflict(_ kind: String, _ name: String) -> StoreError {
+        StoreError(.conflict, "Operation cannot be fulfilled on \(resource(kind)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again")
+    }
+    public static func invalid(_ kind: String, _ name: String, _ errors: [FieldError]) -> StoreError {
+        let list = errors.count == 1 ? errors[0].description : "[" + errors.map(\.description).joined(separator: ", ") + "]"
+        return StoreError(.invalid, "\(kind) \"\(name)\" is invalid: \(list)", causes: errors)
+    }
+    public static func forbidden(_ kind: String, _ name: String, _ detail: String) -> StoreError {
+        StoreError(.forbidden, "\(resource(kind)) \"\(name)\" is forbidden: \(detail)")
+    }
+}
