@@ -22,10 +22,11 @@ let package = Package(
         .target(name: "OrcaLog", dependencies: ["OrcaAPI"], swiftSettings: strict),
         .target(name: "OrcaLMDB", dependencies: ["CLMDB", "OrcaLog"], swiftSettings: strict),
         .target(name: "OrcaStore", dependencies: ["OrcaAPI", "OrcaLog"], swiftSettings: strict),
-        .target(name: "Orca", dependencies: ["OrcaAPI", "OrcaLog", "OrcaStore"], swiftSettings: strict),
+        .target(name: "OrcaReplay", dependencies: ["OrcaAPI", "OrcaLog"], swiftSettings: strict),
+        .target(name: "Orca", dependencies: ["OrcaAPI", "OrcaLog", "OrcaStore", "OrcaReplay"], swiftSettings: strict),
         .executableTarget(
             name: "OrcaCLI",
-            dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore",
+            dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore", "OrcaReplay",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/orca", swiftSettings: strict),
         .executableTarget(
@@ -33,8 +34,8 @@ let package = Package(
             path: "Tests/Support/LogWriter", swiftSettings: strict),
         .testTarget(name: "OrcaAPITests", dependencies: ["OrcaAPI"], swiftSettings: strict),
         .testTarget(name: "OrcaLogTests", dependencies: ["OrcaLog", "OrcaLMDB"], swiftSettings: strict),
-        .testTarget(name: "OrcaStoreTests", dependencies: ["OrcaStore", "OrcaLog", "OrcaLMDB"], swiftSettings: strict),
-        .testTarget(name: "OrcaCLITests", dependencies: ["OrcaCLI", "OrcaLogWriter", "OrcaLMDB", "OrcaLog"],
+        .testTarget(name: "OrcaStoreTests", dependencies: ["OrcaStore", "OrcaLog", "OrcaLMDB", "OrcaReplay"], swiftSettings: strict),
+        .testTarget(name: "OrcaCLITests", dependencies: ["OrcaCLI", "OrcaLogWriter", "OrcaLMDB", "OrcaLog", "OrcaReplay"],
                     swiftSettings: strict),
     ]
 )

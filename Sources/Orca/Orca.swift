@@ -2,3 +2,4 @@
 @_exported import OrcaAPI
 @_exported import OrcaLog
 @_exported import OrcaStore
+@_exported import OrcaReplay

@@ -66,8 +66,14 @@ extension Store {
         return Unstructured(record.object)
     }
 
-    /// Creates the object, or updates the existing one by replacing its spec (and every other
-    /// top-level field but `metadata` and `status`), labels and annotations — `orca apply`.
+    /// The annotation holding the manifest last applied, as kubectl keeps it.
+    public static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+    /// Creates the object, or updates the existing one — `orca apply`, with kubectl's three-way
+    /// merge: fields in the manifest are set (lists replaced whole), fields that were in the last
+    /// applied manifest but are no longer are removed, and fields set by others (controllers,
+    /// defaulting, allocation) are kept. The manifest is recorded in the
+    /// `kubectl.kubernetes.io/last-applied-configuration` annotation.
     @discardableResult
     public func apply(_ object: JSONValue, context: WriteContext = .user) async throws -> (object: Unstructured, created: Bool, changed: Bool) {
         let kind = try Self.resourceKind(of: object)
@@ -78,26 +84,43 @@ extension Store {
         if input.name.isEmpty, input.generateName == nil {
             throw StoreError.invalid(kind.kind, "", [.required("metadata.name", "name or generateName is required")])
         }
-        let manifest = input
+        var applied = Unstructured(object)
+        var appliedAnnotations = applied.annotations
+        appliedAnnotations[Self.lastAppliedAnnotation] = nil
+        applied.annotations = appliedAnnotations
+        var manifest = input
+        var annotations = manifest.annotations
+        annotations[Self.lastAppliedAnnotation] = applied.value.jsonString()
+        manifest.annotations = annotations
+        let lastAppliedManifest = manifest
         let result = try await log.transact { [self] txn -> (EventRecord, Bool, Bool) in
-            guard !manifest.name.isEmpty, let current = try txn.current(manifest.key) else {
-                return (try self.createInTransaction(manifest.value, kind: kind, txn: txn, context: context), true, true)
+            guard !lastAppliedManifest.name.isEmpty, let current = try txn.current(lastAppliedManifest.key) else {
+                return (try self.createInTransaction(lastAppliedManifest.value, kind: kind, txn: txn, context: context), true, true)
             }
-            var next = Unstructured(current.object)
-            for entry in manifest.value.objectValue ?? JSONObject() where !["metadata", "status", "apiVersion", "kind"].contains(entry.key) {
-                next.value[entry.key] = entry.value
-            }
-            for entry in (current.object.objectValue ?? JSONObject()) where !["metadata", "status", "apiVersion", "kind"].contains(entry.key) {
-                if manifest.value[entry.key] == nil { next.value[entry.key] = nil }
-            }
-            next.value[path: ["metadata", "labels"]] = manifest.value[path: ["metadata", "labels"]]
-            next.value[path: ["metadata", "annotations"]] = manifest.value[path: ["metadata", "annotations"]]
-            if let owners = manifest.value[path: ["metadata", "ownerReferences"]] { next.value[path: ["metadata", "ownerReferences"]] = owners }
-            if let finalizers = manifest.value[path: ["metadata", "finalizers"]] { next.value[path: ["metadata", "finalizers"]] = finalizers }
+            let previous = Unstructured(current.object).annotations[Self.lastAppliedAnnotation].flatMap { try? JSONValue.parse($0) }
+            var patch = Self.threeWayPatch(lastApplied: previous, manifest: lastAppliedManifest.value)
+            patch["status"] = nil
+            patch[path: ["metadata", "resourceVersion"]] = nil
+            let next = Unstructured(current.object.applyingMergePatch(patch))
             let record = try self.updateInTransaction(next, current: current, kind: kind, subresource: .main, txn: txn, context: context)
             return (record, false, record.seq != current.seq)
         }
         return (Unstructured(result.0.object), result.1, result.2)
+    }
+
+    /// A merge patch that sets what `manifest` sets and removes what `lastApplied` had and
+    /// `manifest` no longer has (recursively through objects).
+    static func threeWayPatch(lastApplied: JSONValue?, manifest: JSONValue) -> JSONValue {
+        guard case .object(var patch) = manifest else { return manifest }
+        if let old = lastApplied?.objectValue {
+            for entry in old where patch[entry.key] == nil { patch[entry.key] = .null }
+            for entry in patch.entries {
+                if let oldChild = old[entry.key], oldChild.objectValue != nil, entry.value.objectValue != nil {
+                    patch[entry.key] = threeWayPatch(lastApplied: oldChild, manifest: entry.value)
+                }
+            }
+        }
+        return .object(patch)
     }
 
     /// Binds a pod to a node (the `binding` subresource the scheduler uses): sets `spec.nodeName`
@@ -154,6 +177,13 @@ extension Store {
                 next.value[path: ["metadata", field]] = old.value[path: ["metadata", field]]
             }
             if Self.hasStatusSubresource(kind) { next.value["status"] = old.value["status"] }
+            if kind.kind == "Service" {
+                // Allocated values are kept when an update leaves them out.
+                for field in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy"]
+                where next.value[path: ["spec", field]] == nil {
+                    next.value[path: ["spec", field]] = old.value[path: ["spec", field]]
+                }
+            }
             if old.deletionTimestamp != nil {
                 let added = Set(next.finalizers).subtracting(old.finalizers)
                 if !added.isEmpty {

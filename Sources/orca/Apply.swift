@@ -1,0 +1,82 @@
+import ArgumentParser
+import OrcaAPI
+import OrcaStore
+
+struct Apply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or update objects from YAML or JSON manifests (several documents, or a List).")
+
+    @Option(name: .shortAndLong, help: "The manifest file, or - for standard input.")
+    var filename: String
+    @OptionGroup var dataOptions: DataOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let text = try readInput(filename)
+            let manifests: [JSONValue]
+            do {
+                manifests = try Manifests.parse(text)
+            } catch let error as ManifestSyntaxError {
+                throw CLIError("error: error parsing \(filename): \(error)")
+            }
+            if manifests.isEmpty { throw CLIError("error: no objects passed to apply") }
+            // Check every document before writing any, so a bad file changes nothing.
+            for (i, manifest) in manifests.enumerated() {
+                do {
+                    _ = try Manifests.kind(of: manifest)
+                } catch let error as StoreError {
+                    throw CLIError("error: error validating \"\(filename)\" (document \(i + 1)): \(error.message)")
+                }
+            }
+            let log = try dataOptions.openLog(create: true)
+            let store = Store(log: log)
+            var failed = false
+            for manifest in manifests {
+                do {
+                    let (object, created, changed) = try await store.apply(manifest)
+                    let kind = ResourceKind.forKind(object.kind)
+                    let verb = created ? "created" : (changed ? "configured" : "unchanged")
+                    print("\(kind?.singular ?? object.kind.lowercased())\(kind.map { $0.group.isEmpty ? "" : "." + $0.group } ?? "")/\(object.name) \(verb)")
+                } catch {
+                    failed = true
+                    let u = Unstructured(manifest)
+                    let action = "applying \(u.kind.lowercased())/\(u.name)"
+                    Output.err(Output.describe(error) + " (when \(action) from \"\(filename)\")")
+                }
+            }
+            if failed { throw ExitCode(1) }
+        }
+    }
+}
+
+enum Manifests {
+    /// Every object in a manifest text: YAML/JSON documents, with `List` kinds expanded.
+    static func parse(_ text: String) throws -> [JSONValue] {
+        var out: [JSONValue] = []
+        for document in try JSONValue.parseYAMLDocuments(text) {
+            if let kind = document["kind"]?.stringValue, kind == "List" || kind.hasSuffix("List"),
+               let items = document["items"]?.arrayValue {
+                out.append(contentsOf: items)
+            } else {
+                out.append(document)
+            }
+        }
+        return out
+    }
+
+    static func kind(of manifest: JSONValue) throws -> ResourceKind {
+        guard manifest.objectValue != nil else {
+            throw StoreError(.badRequest, "the document is a \(manifest.typeName), not a Kubernetes object")
+        }
+        guard let kind = manifest["kind"]?.stringValue, !kind.isEmpty else {
+            throw StoreError(.badRequest, "Object 'Kind' is missing in '\(manifest.jsonString())'")
+        }
+        guard let apiVersion = manifest["apiVersion"]?.stringValue, !apiVersion.isEmpty else {
+            throw StoreError(.badRequest, "Object 'apiVersion' is missing in '\(manifest.jsonString())'")
+        }
+        guard let k = ResourceKind.forKind(kind), k.apiVersion == apiVersion else {
+            throw StoreError(.notFound, "resource mapping not found for name: \"\(Unstructured(manifest).name)\": no matches for kind \"\(kind)\" in version \"\(apiVersion)\"")
+        }
+        return k
+    }
+}

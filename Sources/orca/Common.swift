@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import OrcaAPI
+import OrcaLMDB
+import OrcaLog
+import OrcaStore
+
+/// Options every command shares.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "The data directory holding the event log.")
+    var data: String = "./.orca"
+
+    /// Opens the log; `create` only for commands that write.
+    func openLog(create: Bool) throws -> LMDBEventLog {
+        do {
+            return try LMDBEventLog(path: data, options: .init(create: create))
+        } catch {
+            throw CLIError("error: \(error.message)")
+        }
+    }
+}
+
+/// A message for stderr and a non-zero exit status.
+struct CLIError: Error, CustomStringConvertible {
+    var message: String
+    var exitCode: Int32
+    init(_ message: String, exitCode: Int32 = 1) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+    var description: String { message }
+}
+
+enum Output {
+    static func err(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// kubectl's rendering of a server error.
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? StoreError { return "Error from server (\(e.reason)): \(e.message)" }
+        if let e = error as? LogError { return "error: \(e.message)" }
+        if let e = error as? CLIError { return e.message }
+        return "error: \(error)"
+    }
+}
+
+extension AsyncParsableCommand {
+    /// Runs `body`, printing errors kubectl-style and exiting non-zero on failure.
+    func reportingErrors(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as CLIError {
+            Output.err(error.message)
+            throw ExitCode(error.exitCode)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            Output.err(Output.describe(error))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Resolves KIND as kubectl does (plural, singular, short name or Kind, any case).
+func resolveKind(_ name: String) throws -> ResourceKind {
+    guard let kind = ResourceKind.lookup(name) else {
+        throw CLIError("error: the server doesn't have a resource type \"\(name)\"")
+    }
+    return kind
+}
+
+/// `--at-seq N` / `--at-time T` (RFC 3339, or a duration since the log's first event).
+struct TimeTravelOptions: ParsableArguments {
+    @Option(name: .customLong("at-seq"), help: "Show the state as of this seq.")
+    var atSeq: UInt64?
+    @Option(name: .customLong("at-time"), help: "Show the state as of this time (RFC 3339, or a duration since the log's start such as 45s).")
+    var atTime: String?
+
+    /// The seq to read at (nil = latest), and the moment it stands for.
+    func resolve(_ log: any EventLog) throws -> (seq: UInt64?, time: Timestamp?) {
+        if atSeq != nil, atTime != nil { throw CLIError("error: --at-seq and --at-time cannot be used together") }
+        if let atSeq {
+            let record = try log.read(from: atSeq, limit: 1).first
+            let time = record?.seq == atSeq ? record?.time : try log.readAll().last?.time
+            return (atSeq, time)
+        }
+        guard let atTime else { return (nil, nil) }
+        let target: Timestamp
+        if let t = Timestamp(rfc3339: atTime) {
+            target = t
+        } else if let d = Duration.parseGo(atTime) {
+            guard let first = try log.read(from: 1, limit: 1).first else { return (0, nil) }
+            target = first.time.adding(d)
+        } else {
+            throw CLIError("error: invalid --at-time \"\(atTime)\": use RFC 3339 (2026-01-01T00:00:00Z) or a duration such as 45s")
+        }
+        // The last event at or before the target time.
+        var seq: UInt64 = 0
+        var next: UInt64 = 1
+        outer: while true {
+            let batch = try log.read(from: next, limit: 4096)
+            guard let last = batch.last else { break }
+            for record in batch {
+                if record.time > target { break outer }
+                seq = record.seq
+            }
+            next = last.seq + 1
+        }
+        return (seq, target)
+    }
+}
+
+/// The objects of one kind at a moment: the projection (latest) or a fold of the log (time travel).
+func objects(in log: any EventLog, kind: String, namespace: String?, atSeq: UInt64?) throws -> [EventRecord] {
+    guard let atSeq else { return try log.list(kind: kind, namespace: namespace).records }
+    return try EventLogProjection.state(of: log, atSeq: atSeq).values
+        .filter { $0.kind == kind && (namespace == nil || $0.namespace == namespace) }
+        .sorted { $0.key < $1.key }
+}
+
+/// Reads a file, or standard input for `-`.
+func readInput(_ path: String) throws -> String {
+    if path == "-" {
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        return String(decoding: data, as: UTF8.self)
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw CLIError("error: the path \"\(path)\" does not exist")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw CLIError("error: \(path) is not UTF-8 text")
+    }
+    return text
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import OrcaAPI
+import OrcaLog
+
+struct Describe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one object in detail, with its own history in the log.")
+
+    @Argument(help: "The kind.") var kind: String
+    @Argument(help: "The object's name.") var name: String
+    @Option(name: .shortAndLong, help: "The namespace.") var namespace: String = "default"
+    @OptionGroup var timeTravel: TimeTravelOptions
+    @OptionGroup var dataOptions: DataOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let resource = try resolveKind(kind)
+            let log = try dataOptions.openLog(create: false)
+            let (atSeq, _) = try timeTravel.resolve(log)
+            let ns = resource.namespaced ? namespace : ""
+            guard let record = try objects(in: log, kind: resource.kind, namespace: ns, atSeq: atSeq).first(where: { $0.name == name }) else {
+                throw CLIError("Error from server (NotFound): \(resource.groupResource) \"\(name)\" not found")
+            }
+            let o = Unstructured(record.object)
+            var lines: [String] = []
+            func field(_ label: String, _ value: String) { lines.append((label + ":").padding(toLength: 16, withPad: " ", startingAt: 0) + value) }
+            field("Name", o.name)
+            if resource.namespaced { field("Namespace", o.namespace) }
+            field("Kind", "\(o.kind) (\(o.apiVersion))")
+            field("UID", o.uid)
+            field("Resource Version", o.resourceVersion ?? "")
+            field("Created", o.creationTimestamp?.rfc3339 ?? "<unknown>")
+            if let deletion = o.deletionTimestamp { field("Deleting At", "\(deletion.rfc3339) (grace \(o.deletionGracePeriodSeconds ?? 0)s)") }
+            field("Labels", o.labels.isEmpty ? "<none>" : o.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n" + String(repeating: " ", count: 16)))
+            field("Annotations", o.annotations.isEmpty ? "<none>" : o.annotations.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n" + String(repeating: " ", count: 16)))
+            if !o.finalizers.isEmpty { field("Finalizers", o.finalizers.joined(separator: ", ")) }
+            for owner in o.ownerReferences { field("Controlled By", "\(owner.kind)/\(owner.name)\(owner.controller == true ? "" : " (not controller)")") }
+            if let phase = o.value[path: ["status", "phase"]]?.stringValue { field("Status", phase) }
+            if let node = o.value[path: ["spec", "nodeName"]]?.stringValue { field("Node", node) }
+            if let ip = o.value[path: ["status", "podIP"]]?.stringValue { field("IP", ip) }
+            let conditions = o.value[path: ["status", "conditions"]]?.arrayValue ?? []
+            if !conditions.isEmpty {
+                lines.append("Conditions:")
+                lines.append("  Type                        Status   Reason")
+                for c in conditions {
+                    let type = (c["type"]?.stringValue ?? "").padding(toLength: 28, withPad: " ", startingAt: 0)
+                    let status = (c["status"]?.stringValue ?? "").padding(toLength: 9, withPad: " ", startingAt: 0)
+                    lines.append("  \(type)\(status)\(c["reason"]?.stringValue ?? "")")
+                }
+            }
+            lines.append("History:")
+            var history: [[String]] = [["SEQ", "TIME", "TYPE", "ACTOR", "CAUSE"]]
+            for event in try log.readAll() where event.key == record.key && event.seq <= (atSeq ?? .max) {
+                history.append([String(event.seq), event.time.description, event.type.rawValue, event.actor,
+                                event.cause.map(String.init) ?? "-"])
+            }
+            lines.append(contentsOf: Table.format(history).split(separator: "\n").map { "  " + $0 })
+            print(lines.joined(separator: "\n"))
+        }
+    }
+}

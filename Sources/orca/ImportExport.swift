@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import OrcaAPI
+import OrcaLog
+import OrcaReplay
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Append a recorded history (JSON Lines watch events, or a Kubernetes audit log) to the log.",
+        discussion: "Every line is validated first; a bad line is reported with its number and nothing is imported.")
+
+    @Argument(help: "The history file, or - for standard input.") var file: String
+    @OptionGroup var dataOptions: DataOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let text = try readInput(file)
+            let entries: [History.Entry]
+            do {
+                entries = try History.parse(text)
+            } catch let error as History.LineError {
+                throw CLIError("error: \(file): \(error.description); nothing was imported")
+            }
+            let log = try dataOptions.openLog(create: true)
+            let latest = try log.latestSeq()
+            let previousTime = latest > 0 ? try log.read(from: latest, limit: 1).first?.time : nil
+            let records = try await log.transact { txn in
+                try History.drafts(entries, nextSeq: txn.nextSeq, after: previousTime).map { try txn.append($0) }
+            }
+            print("imported \(records.count) events (seq \(records.first?.seq ?? 0)–\(records.last?.seq ?? 0)) into \(dataOptions.data)")
+        }
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the log as a history (JSON Lines with time, actor, seq and cause).")
+
+    @Option(help: "Start after this seq.") var since: UInt64 = 0
+    @OptionGroup var dataOptions: DataOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let log = try dataOptions.openLog(create: false)
+            var next = since + 1
+            let out = FileHandle.standardOutput
+            while true {
+                let batch = try log.read(from: next, limit: 2048)
+                guard let last = batch.last else { break }
+                out.write(Data(batch.map { History.line($0) + "\n" }.joined().utf8))
+                next = last.seq + 1
+            }
+        }
+    }
+}

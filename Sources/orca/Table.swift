@@ -1,0 +1,134 @@
+import OrcaAPI
+
+/// kubectl-like tables.
+enum Table {
+    static func render(kind: String, objects: [Unstructured], now: Timestamp, wide: Bool, showNamespace: Bool) -> String {
+        var header: [String]
+        var rows: [[String]] = []
+        func age(_ o: Unstructured) -> String {
+            guard let created = o.creationTimestamp else { return "<unknown>" }
+            return humanDuration(now.since(created))
+        }
+        switch kind {
+        case "Pod":
+            header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] + (wide ? ["IP", "NODE"] : [])
+            for o in objects {
+                let statuses = o.value[path: ["status", "containerStatuses"]]?.arrayValue ?? []
+                let total = o.value[path: ["spec", "containers"]]?.arrayValue?.count ?? 0
+                let ready = statuses.filter { $0["ready"]?.boolValue == true }.count
+                let restarts = statuses.compactMap { $0["restartCount"]?.intValue }.reduce(0, +)
+                rows.append([o.name, "\(ready)/\(total)", podStatus(o), String(restarts), age(o)]
+                            + (wide ? [o.value[path: ["status", "podIP"]]?.stringValue ?? "<none>",
+                                       o.value[path: ["spec", "nodeName"]]?.stringValue ?? "<none>"] : []))
+            }
+        case "Node":
+            header = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+            for o in objects {
+                let readyCondition = o.value[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"]?.stringValue == "Ready" }
+                var status = readyCondition?["status"]?.stringValue == "True" ? "Ready" : (readyCondition == nil ? "Unknown" : "NotReady")
+                if o.value[path: ["spec", "unschedulable"]]?.boolValue == true { status += ",SchedulingDisabled" }
+                rows.append([o.name, status, "<none>", age(o), o.value[path: ["status", "nodeInfo", "kubeletVersion"]]?.stringValue ?? ""])
+            }
+        case "ReplicaSet":
+            header = ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
+            for o in objects {
+                rows.append([o.name, int(o, ["spec", "replicas"]), int(o, ["status", "replicas"]), int(o, ["status", "readyReplicas"]), age(o)])
+            }
+        case "DaemonSet":
+            header = ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+            for o in objects {
+                rows.append([o.name] + ["desiredNumberScheduled", "currentNumberScheduled", "numberReady", "updatedNumberScheduled", "numberAvailable"].map { int(o, ["status", $0]) } + [age(o)])
+            }
+        case "Job":
+            header = ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+            for o in objects {
+                let conditions = o.value[path: ["status", "conditions"]]?.arrayValue ?? []
+                let trueTypes = conditions.filter { $0["status"]?.stringValue == "True" }.compactMap { $0["type"]?.stringValue }
+                let status = trueTypes.contains("Complete") ? "Complete" : trueTypes.contains("Failed") ? "Failed"
+                    : (o.value[path: ["spec", "suspend"]]?.boolValue == true ? "Suspended" : "Running")
+                let completions = o.value[path: ["spec", "completions"]]?.intValue.map(String.init) ?? "1"
+                var duration = ""
+                if let start = o.value[path: ["status", "startTime"]]?.stringValue.flatMap(Timestamp.init(rfc3339:)) {
+                    let end = o.value[path: ["status", "completionTime"]]?.stringValue.flatMap(Timestamp.init(rfc3339:)) ?? now
+                    duration = humanDuration(end.since(start))
+                }
+                rows.append([o.name, status, "\(int(o, ["status", "succeeded"]))/\(completions)", duration, age(o)])
+            }
+        case "Service":
+            header = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+            for o in objects {
+                let ports = (o.value[path: ["spec", "ports"]]?.arrayValue ?? []).map { p in
+                    "\(p["port"]?.intValue ?? 0)/\(p["protocol"]?.stringValue ?? "TCP")"
+                }.joined(separator: ",")
+                rows.append([o.name, o.value[path: ["spec", "type"]]?.stringValue ?? "ClusterIP",
+                             o.value[path: ["spec", "clusterIP"]]?.stringValue ?? "<none>", "<none>",
+                             ports.isEmpty ? "<none>" : ports, age(o)])
+            }
+        case "Endpoints":
+            header = ["NAME", "ENDPOINTS", "AGE"]
+            for o in objects {
+                var endpoints: [String] = []
+                for subset in o.value["subsets"]?.arrayValue ?? [] {
+                    let ports = subset["ports"]?.arrayValue?.compactMap { $0["port"]?.intValue } ?? []
+                    for address in subset["addresses"]?.arrayValue ?? [] {
+                        let ip = address["ip"]?.stringValue ?? ""
+                        endpoints += ports.isEmpty ? [ip] : ports.map { "\(ip):\($0)" }
+                    }
+                }
+                let shown = endpoints.prefix(3).joined(separator: ",") + (endpoints.count > 3 ? " + \(endpoints.count - 3) more..." : "")
+                rows.append([o.name, endpoints.isEmpty ? "<none>" : shown, age(o)])
+            }
+        default:
+            header = ["NAME", "AGE"]
+            for o in objects { rows.append([o.name, age(o)]) }
+        }
+        if showNamespace {
+            header.insert("NAMESPACE", at: 0)
+            for (i, o) in objects.enumerated() { rows[i].insert(o.namespace, at: 0) }
+        }
+        return format([header] + rows)
+    }
+
+    static func int(_ o: Unstructured, _ path: [String]) -> String { String(o.value[path: path]?.intValue ?? 0) }
+
+    /// kubectl's STATUS column for a pod.
+    static func podStatus(_ pod: Unstructured) -> String {
+        var reason = pod.value[path: ["status", "reason"]]?.stringValue ?? pod.value[path: ["status", "phase"]]?.stringValue ?? "Unknown"
+        for status in pod.value[path: ["status", "containerStatuses"]]?.arrayValue ?? [] {
+            if let waiting = status[path: ["state", "waiting", "reason"]]?.stringValue, !waiting.isEmpty {
+                reason = waiting
+            } else if let terminated = status[path: ["state", "terminated", "reason"]]?.stringValue, !terminated.isEmpty {
+                reason = terminated
+            }
+        }
+        if pod.deletionTimestamp != nil { reason = pod.value[path: ["status", "reason"]]?.stringValue == "NodeLost" ? "Unknown" : "Terminating" }
+        return reason
+    }
+
+    static func format(_ rows: [[String]]) -> String {
+        guard let columns = rows.first?.count else { return "" }
+        var widths = Array(repeating: 0, count: columns)
+        for row in rows { for (i, cell) in row.enumerated() where i < columns { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count + 3)
+            }.joined()
+        }.joined(separator: "\n")
+    }
+
+    /// kubectl's `HumanDuration`.
+    static func humanDuration(_ d: Duration) -> String {
+        let seconds = d.totalNanoseconds / 1_000_000_000
+        if seconds < 0 { return "0s" }
+        if seconds < 120 { return "\(seconds)s" }
+        let minutes = seconds / 60
+        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
+        if minutes < 180 { return "\(minutes)m" }
+        let hours = minutes / 60
+        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
+        if hours < 48 { return "\(hours)h" }
+        if hours < 192 { return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(hours % 24)h" }
+        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
+        return "\(hours / 24 / 365)y\((hours / 24) % 365)d"
+    }
+}
