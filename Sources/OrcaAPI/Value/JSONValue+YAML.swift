@@ -19,10 +19,13 @@ extension JSONValue {
     public static func parseYAMLDocuments(_ text: String) throws -> [JSONValue] {
         var documents: [JSONValue] = []
         do {
-            for node in try Yams.compose_all(yaml: text) {
+            var sequence = try Yams.compose_all(yaml: text)
+            while let node = sequence.next() {
                 let value = try fromYAML(node)
                 if !value.isNull { documents.append(value) }
             }
+            // The sequence stops at a syntax error and keeps it rather than throwing.
+            if let error = sequence.error { throw error }
         } catch let error as YamlError {
             throw ManifestSyntaxError(yamlError: error)
         }

@@ -1,0 +1,99 @@
+import Foundation
+import OrcaAPI
+import Testing
+
+@Suite("orca command line")
+struct CLITests {
+    @Test("apply, get, time travel, delete, describe and log work against one data directory")
+    func roundTrip() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("data")
+        let manifest = """
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata: {name: web}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec: {containers: [{name: app, image: nginx}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: p, labels: {app: web}}
+        spec: {nodeName: node-1, containers: [{name: app, image: busybox}]}
+        """
+        let applied = try run("orca", ["apply", "-f", "-", "--data", data], stdin: manifest)
+        #expect(applied.status == 0)
+        #expect(applied.stdout == "replicaset.apps/web created\npod/p created\n")
+        #expect(try run("orca", ["apply", "-f", "-", "--data", data], stdin: manifest).stdout == "replicaset.apps/web unchanged\npod/p unchanged\n")
+        let table = try run("orca", ["get", "rs", "--data", data])
+        #expect(table.stdout.hasPrefix("NAME   DESIRED   CURRENT   READY   AGE\nweb    2         0         0"))
+        let deleted = try run("orca", ["delete", "po", "p", "--data", data])
+        #expect(deleted.stdout == "pod \"p\" deleted\n")
+        let json = try JSONValue.parse(try run("orca", ["get", "Pod", "p", "-o", "json", "--data", data]).stdout)
+        #expect(json[path: ["metadata", "deletionGracePeriodSeconds"]] == 30)
+        // At seq 2 the pod was not yet being deleted.
+        let before = try JSONValue.parse(try run("orca", ["get", "pods", "p", "-o", "json", "--at-seq", "2", "--data", data]).stdout)
+        #expect(before[path: ["metadata", "deletionTimestamp"]] == nil)
+        let list = try JSONValue.parse(try run("orca", ["get", "pods", "-l", "app=web", "-o", "json", "--data", data]).stdout)
+        #expect(list["kind"] == "List" && list["items"]?.arrayValue?.count == 1)
+        #expect(try run("orca", ["get", "pods", "-l", "app=db", "-o", "json", "--data", data]).stdout.contains("\"items\": []"))
+        let describe = try run("orca", ["describe", "pod", "p", "--data", data])
+        #expect(describe.stdout.contains("History:") && describe.stdout.contains("MODIFIED"))
+        let events = try run("orca", ["log", "-o", "json", "--data", data]).stdout.split(separator: "\n")
+        #expect(events.count == 3)
+        #expect(try JSONValue.parse(String(events[2]))["seq"] == 3)
+    }
+
+    @Test("bad input: clear errors, non-zero status, nothing written")
+    func badInput() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("data")
+        let malformed = try run("orca", ["apply", "-f", "-", "--data", data], stdin: "kind: Pod\nmetadata: {name: [unclosed\n")
+        #expect(malformed.status == 1 && malformed.stderr.contains("error parsing"))
+        let unknown = try run("orca", ["apply", "-f", "-", "--data", data], stdin: "apiVersion: v1\nkind: Widget\nmetadata: {name: w}\n")
+        #expect(unknown.status == 1 && unknown.stderr.contains("no matches for kind \"Widget\" in version \"v1\""))
+        #expect(!FileManager.default.fileExists(atPath: data))
+        let negative = try run("orca", ["apply", "-f", "-", "--data", data], stdin: """
+        {"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web"},"spec":{"replicas":-1,"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}
+        """)
+        #expect(negative.status == 1)
+        #expect(negative.stderr.contains("ReplicaSet \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"))
+        let missing = try run("orca", ["get", "pods", "--data", dir.sub("nowhere")])
+        #expect(missing.status == 1 && missing.stderr.contains("there is no Orca log"))
+        let kind = try run("orca", ["get", "widgets", "--data", data])
+        #expect(kind.status == 1 && kind.stderr.contains("doesn't have a resource type \"widgets\""))
+        let badHistory = try run("orca", ["import", "-", "--data", dir.sub("h")], stdin: "{\"type\":\"ADDED\",\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}}}\n{\"type\":\"BOGUS\"}\n")
+        #expect(badHistory.status == 1 && badHistory.stderr.contains("line 2"))
+        let log = try run("orca", ["log", "--data", dir.sub("h")])
+        #expect(log.stdout.isEmpty)
+    }
+
+    @Test("a real Kubernetes 1.26 history imports whole and exports field for field")
+    func kubernetesHistory() throws {
+        let history = try #require(sharedDirectory?.appendingPathComponent("histories/k8s-1.26-job-100.jsonl"))
+        let dir = TemporaryDirectory()
+        let imported = try run("orca", ["import", history.path, "--data", dir.sub("data")])
+        #expect(imported.status == 0 && imported.stdout.contains("imported 535 events"))
+        let original = try String(contentsOf: history, encoding: .utf8).split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        let exported = try run("orca", ["export", "--data", dir.sub("data")]).stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        #expect(exported.count == 535)
+        for (a, b) in zip(original, exported) {
+            #expect(a["type"] == b["type"])
+            #expect(a["object"]?.jsonString() == b["object"]?.jsonString())  // same fields, same order
+        }
+        let job = try JSONValue.parse(try run("orca", ["get", "job", "job100", "-n", "job100", "-o", "json", "--data", dir.sub("data")]).stdout)
+        #expect(job[path: ["status", "succeeded"]] == 100)
+        let early = try JSONValue.parse(try run("orca", ["get", "pods", "-n", "job100", "-o", "json", "--at-seq", "11", "--data", dir.sub("data")]).stdout)
+        // As many pods as the first 11 lines of the history leave alive.
+        var alive = Set<String>()
+        for line in original.prefix(11) where line[path: ["object", "kind"]] == "Pod" {
+            let name = line[path: ["object", "metadata", "name"]]?.stringValue ?? ""
+            if line["type"] == "DELETED" { alive.remove(name) } else { alive.insert(name) }
+        }
+        #expect(alive.count > 1)
+        #expect(early["items"]?.arrayValue?.count == alive.count)
+    }
+}

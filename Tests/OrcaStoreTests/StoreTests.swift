@@ -1,0 +1,343 @@
+import Foundation
+import OrcaAPI
+import OrcaLMDB
+import OrcaLog
+import OrcaStore
+import Synchronization
+import Testing
+
+/// A clock the test moves by hand.
+final class ManualClock: OrcaAPI.Clock {
+    let current = Mutex(Timestamp(seconds: 1_767_225_600))  // 2026-01-01T00:00:00Z
+    func now() -> Timestamp { current.withLock { $0 } }
+    func advance(_ d: Duration) { current.withLock { $0 = $0.adding(d) } }
+}
+
+final class Fixture: @unchecked Sendable {
+    // @unchecked: all fields are immutable references to Sendable values.
+    let path: String
+    let log: LMDBEventLog
+    let clock = ManualClock()
+    let store: Store
+
+    init() throws {
+        path = NSTemporaryDirectory() + "orca-store-" + UUID().uuidString
+        log = try LMDBEventLog(path: path)
+        store = Store(log: log, clock: clock, identities: SeededIdentityGenerator(seed: 1))
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func yaml(_ text: String) throws -> JSONValue { try #require(try JSONValue.parseYAMLDocuments(text).first) }
+
+func podManifest(_ name: String, node: String? = nil, grace: Int? = nil, finalizers: [String] = []) throws -> JSONValue {
+    var pod = try yaml("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: \(name), labels: {app: web}}
+    spec: {containers: [{name: app, image: nginx}]}
+    """)
+    if let node { pod[path: ["spec", "nodeName"]] = .string(node) }
+    if let grace { pod[path: ["spec", "terminationGracePeriodSeconds"]] = .int(Int64(grace)) }
+    if !finalizers.isEmpty { pod[path: ["metadata", "finalizers"]] = .array(finalizers.map { .string($0) }) }
+    return pod
+}
+
+func storeError(_ body: () async throws -> Void) async -> StoreError? {
+    do { try await body(); return nil } catch let e as StoreError { return e } catch { return nil }
+}
+
+@Suite("store: create and defaults")
+struct StoreCreateTests {
+    @Test("create assigns uid, creationTimestamp, resourceVersion = seq, defaults and admission tolerations")
+    func create() async throws {
+        let f = try Fixture()
+        let pod = try await f.store.create(try podManifest("web-1"), context: WriteContext(actor: "user"))
+        #expect(!pod.uid.isEmpty)
+        #expect(pod.creationTimestamp == Timestamp(seconds: 1_767_225_600))
+        #expect(pod.resourceVersion == "1")
+        #expect(pod.value[path: ["spec", "restartPolicy"]] == "Always")
+        #expect(pod.value[path: ["spec", "terminationGracePeriodSeconds"]] == 30)
+        #expect(pod.value[path: ["status", "phase"]] == "Pending")
+        let tolerations = pod.value[path: ["spec", "tolerations"]]?.arrayValue ?? []
+        #expect(tolerations.map { $0["key"]?.stringValue } == ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"])
+        #expect(tolerations.allSatisfy { $0["tolerationSeconds"] == 300 && $0["effect"] == "NoExecute" })
+        let record = try #require(try f.log.read(from: 1, limit: 1).first)
+        #expect(record.actor == "user" && record.type == .added)
+    }
+
+    @Test("generateName gives a 5-character suffix; a second create of a name is AlreadyExists and appends nothing")
+    func generateNameAndAlreadyExists() async throws {
+        let f = try Fixture()
+        var manifest = try podManifest("x")
+        manifest[path: ["metadata", "name"]] = nil
+        manifest[path: ["metadata", "generateName"]] = "web-"
+        let pod = try await f.store.create(manifest)
+        #expect(pod.name.hasPrefix("web-") && pod.name.count == 9)
+        try await f.store.create(try podManifest("dup"))
+        let error = await storeError { try await f.store.create(try podManifest("dup")) }
+        #expect(error?.message == "pods \"dup\" already exists")
+        #expect(error?.reason == .alreadyExists)
+        #expect(try f.log.latestSeq() == 2)
+    }
+
+    @Test("validation errors have Kubernetes' exact messages, and nothing is appended", arguments: [
+        ("""
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata: {name: web}
+        spec: {replicas: -1, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: a, image: x}]}}}
+        """, "ReplicaSet \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
+        ("""
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata: {name: web}
+        spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: db}}, spec: {containers: [{name: a, image: x}]}}}
+        """, "ReplicaSet \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"db\"}: `selector` does not match template `labels`"),
+        ("""
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: hello}
+        spec: {template: {spec: {restartPolicy: Always, containers: [{name: a, image: x}]}}}
+        """, "Job \"hello\" is invalid: spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""),
+        ("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: Web_1}
+        spec: {containers: [{name: a, image: x}]}
+        """, "Pod \"Web_1\" is invalid: metadata.name: Invalid value: \"Web_1\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"),
+        ("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: p}
+        spec: {containers: [{name: a, image: x}, {name: a, image: y}, {name: b}]}
+        """, "Pod \"p\" is invalid: [spec.containers[1].name: Duplicate value: \"a\", spec.containers[2].image: Required value]"),
+        ("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: p}
+        spec: {}
+        """, "Pod \"p\" is invalid: spec.containers: Required value"),
+        ("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {}
+        spec: {containers: [{name: a, image: x}]}
+        """, "Pod \"\" is invalid: metadata.name: Required value: name or generateName is required"),
+    ])
+    func validation(manifest: String, message: String) async throws {
+        let f = try Fixture()
+        let error = await storeError { try await f.store.create(try yaml(manifest)) }
+        #expect(error?.message == message)
+        #expect(error?.reason == .invalid)
+        #expect(try f.log.latestSeq() == 0)
+    }
+
+    @Test("unknown kinds and malformed objects are rejected with clear errors")
+    func badObjects() async throws {
+        let f = try Fixture()
+        let unknown = await storeError { try await f.store.create(["apiVersion": "example.com/v1", "kind": "Widget", "metadata": ["name": "w"]]) }
+        #expect(unknown?.message == "no matches for kind \"Widget\" in version \"example.com/v1\"")
+        let wrongVersion = await storeError { try await f.store.create(["apiVersion": "v1", "kind": "ReplicaSet", "metadata": ["name": "w"]]) }
+        #expect(wrongVersion?.message == "no matches for kind \"ReplicaSet\" in version \"v1\"")
+        let badType = await storeError {
+            try await f.store.create(try yaml("{apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: w}, spec: {replicas: three}}"))
+        }
+        #expect(badType?.reason == .badRequest)
+        #expect(badType?.message.contains("cannot unmarshal string into Go struct field") == true)
+        #expect(try f.log.latestSeq() == 0)
+    }
+
+    @Test("ResourceQuota pods: the create past the limit is Forbidden with Kubernetes' message")
+    func quota() async throws {
+        let f = try Fixture()
+        try await f.store.create(try yaml("{apiVersion: v1, kind: ResourceQuota, metadata: {name: compute}, spec: {hard: {pods: \"2\"}}}"))
+        try await f.store.create(try podManifest("a"))
+        try await f.store.create(try podManifest("b"))
+        let error = await storeError { try await f.store.create(try podManifest("c")) }
+        #expect(error?.message == "pods \"c\" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=2, limited: pods=2")
+        // A terminal pod no longer counts.
+        try await f.store.updateStatus(try #require(try f.store.get(kind: "Pod", name: "a")).value.applyingMergePatch(["status": ["phase": "Succeeded"]]))
+        try await f.store.create(try podManifest("c"))
+    }
+
+    @Test("a Job gets the generated selector and labels, and batch/v1 defaults")
+    func jobDefaults() async throws {
+        let f = try Fixture()
+        let job = try await f.store.create(try yaml("""
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: pi}
+        spec: {template: {spec: {restartPolicy: Never, containers: [{name: pi, image: perl}]}}}
+        """))
+        #expect(job.value[path: ["spec", "selector", "matchLabels", "batch.kubernetes.io/controller-uid"]]?.stringValue == job.uid)
+        #expect(Unstructured(job.value[path: ["spec", "template"]] ?? .null).labels["job-name"] == "pi")
+        #expect(job.value[path: ["spec", "completions"]] == 1 && job.value[path: ["spec", "parallelism"]] == 1)
+        #expect(job.value[path: ["spec", "backoffLimit"]] == 6)
+        #expect(job.value[path: ["spec", "completionMode"]] == "NonIndexed")
+        #expect(job.generation == 1)
+    }
+}
+
+@Suite("store: updates and optimistic concurrency")
+struct StoreUpdateTests {
+    @Test("a stale resourceVersion is a Conflict and appends nothing; generation bumps on spec changes only")
+    func conflict() async throws {
+        let f = try Fixture()
+        let rs = try await f.store.create(try yaml("""
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata: {name: web}
+        spec: {replicas: 1, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: a, image: x}]}}}
+        """))
+        var scaled = rs.value
+        scaled[path: ["spec", "replicas"]] = 3
+        let updated = try await f.store.update(scaled)
+        #expect(updated.generation == 2)
+        #expect(updated.resourceVersion == "2")
+        let error = await storeError { try await f.store.update(scaled) }  // still carries resourceVersion 1
+        #expect(error?.message == "Operation cannot be fulfilled on replicasets.apps \"web\": the object has been modified; please apply your changes to the latest version and try again")
+        #expect(try f.log.latestSeq() == 2)
+        var labelled = updated.value
+        labelled[path: ["metadata", "labels"]] = ["team": "a"]
+        #expect(try await f.store.update(labelled).generation == 2)
+        // A status update cannot change spec; a main update cannot change status.
+        var status = try #require(try f.store.get(kind: "ReplicaSet", name: "web")).value
+        status[path: ["status", "replicas"]] = 3
+        status[path: ["spec", "replicas"]] = 9
+        let afterStatus = try await f.store.updateStatus(status)
+        #expect(afterStatus.value[path: ["status", "replicas"]] == 3 && afterStatus.value[path: ["spec", "replicas"]] == 3)
+        var main = afterStatus.value
+        main[path: ["status", "replicas"]] = 0
+        main[path: ["spec", "minReadySeconds"]] = 5
+        let afterMain = try await f.store.update(main)
+        #expect(afterMain.value[path: ["status", "replicas"]] == 3)
+    }
+
+    @Test("an update that changes nothing appends nothing")
+    func noop() async throws {
+        let f = try Fixture()
+        let pod = try await f.store.create(try podManifest("p"))
+        try await f.store.update(pod.value)
+        #expect(try f.log.latestSeq() == 1)
+    }
+
+    @Test("merge patch; apply is idempotent and keeps server-set fields")
+    func patchAndApply() async throws {
+        let f = try Fixture()
+        let svc = try yaml("{apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web}, ports: [{port: 80}]}}")
+        let created = try await f.store.apply(svc)
+        #expect(created.created && created.object.value[path: ["spec", "clusterIP"]] == "10.96.0.10")
+        let again = try await f.store.apply(svc)
+        #expect(!again.created && !again.changed)
+        let patched = try await f.store.patch(kind: "Service", name: "web", mergePatch: ["metadata": ["labels": ["tier": "front"]]])
+        #expect(patched.labels == ["tier": "front"])
+        #expect(try f.log.latestSeq() == 2)
+    }
+
+    @Test("concurrent updates from many tasks: exactly one wins per resourceVersion")
+    func racingUpdates() async throws {
+        let f = try Fixture()
+        let pod = try await f.store.create(try podManifest("p"))
+        let wins = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<10 {
+                group.addTask {
+                    var v = pod.value
+                    v[path: ["metadata", "labels", "n"]] = .string("\(i)")
+                    return (try? await f.store.update(v)) != nil
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
+        #expect(try f.log.latestSeq() == 2)
+    }
+}
+
+@Suite("store: deletion")
+struct StoreDeleteTests {
+    @Test("an unscheduled pod is removed at once")
+    func unscheduled() async throws {
+        let f = try Fixture()
+        try await f.store.create(try podManifest("p"))
+        guard case .deleted = try await f.store.delete(kind: "Pod", name: "p") else { Issue.record("not deleted"); return }
+        #expect(try f.store.get(kind: "Pod", name: "p") == nil)
+    }
+
+    @Test("a scheduled pod is deleted gracefully: deletionTimestamp = now + 30s; a shorter grace shortens; force removes")
+    func graceful() async throws {
+        let f = try Fixture()
+        try await f.store.create(try podManifest("p", node: "node-1"))
+        guard case .terminating(let pod) = try await f.store.delete(kind: "Pod", name: "p") else { Issue.record("not terminating"); return }
+        #expect(pod.deletionTimestamp == Timestamp(seconds: 1_767_225_630))
+        #expect(pod.deletionGracePeriodSeconds == 30)
+        f.clock.advance(.seconds(5))
+        guard case .terminating(let shorter) = try await f.store.delete(kind: "Pod", name: "p", options: .init(gracePeriodSeconds: 10)) else {
+            Issue.record("not terminating"); return
+        }
+        #expect(shorter.deletionTimestamp == Timestamp(seconds: 1_767_225_615) && shorter.deletionGracePeriodSeconds == 10)
+        // A longer grace never lengthens.
+        guard case .terminating(let same) = try await f.store.delete(kind: "Pod", name: "p", options: .init(gracePeriodSeconds: 60)) else {
+            Issue.record("not terminating"); return
+        }
+        #expect(same.deletionTimestamp == shorter.deletionTimestamp)
+        guard case .deleted = try await f.store.delete(kind: "Pod", name: "p", options: .force) else { Issue.record("not deleted"); return }
+        let types = try f.log.readAll().map(\.type)
+        #expect(types == [.added, .modified, .modified, .deleted])
+    }
+
+    @Test("a terminal pod and a pod's own terminationGracePeriodSeconds are honoured")
+    func terminalAndOwnGrace() async throws {
+        let f = try Fixture()
+        try await f.store.create(try podManifest("own", node: "n", grace: 5))
+        guard case .terminating(let own) = try await f.store.delete(kind: "Pod", name: "own") else { Issue.record("not terminating"); return }
+        #expect(own.deletionGracePeriodSeconds == 5)
+        let done = try await f.store.create(try podManifest("done", node: "n"))
+        try await f.store.updateStatus(done.value.applyingMergePatch(["status": ["phase": "Failed"]]))
+        guard case .deleted = try await f.store.delete(kind: "Pod", name: "done") else { Issue.record("terminal pod not removed at once"); return }
+    }
+
+    @Test("finalizers hold an object until removed; then it goes, and no new finalizer may be added")
+    func finalizers() async throws {
+        let f = try Fixture()
+        try await f.store.create(try podManifest("p", finalizers: ["example.com/hold"]))
+        guard case .terminating(let held) = try await f.store.delete(kind: "Pod", name: "p") else { Issue.record("not held"); return }
+        #expect(held.deletionGracePeriodSeconds == 0)
+        var adding = held.value
+        adding[path: ["metadata", "finalizers"]] = ["example.com/hold", "example.com/more"]
+        let error = await storeError { try await f.store.update(adding) }
+        #expect(error?.message.contains("no new finalizers can be added if the object is being deleted") == true)
+        var removing = held.value
+        removing[path: ["metadata", "finalizers"]] = nil
+        try await f.store.update(removing)
+        #expect(try f.store.get(kind: "Pod", name: "p") == nil)
+        #expect(try f.log.readAll().last?.type == .deleted)
+    }
+
+    @Test("propagation: Jobs orphan by default; Foreground and Orphan add their finalizers")
+    func propagation() async throws {
+        let f = try Fixture()
+        let job = """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: j}
+        spec: {template: {spec: {restartPolicy: Never, containers: [{name: a, image: x}]}}}
+        """
+        try await f.store.create(try yaml(job))
+        guard case .terminating(let orphaned) = try await f.store.delete(kind: "Job", name: "j") else { Issue.record("job not held"); return }
+        #expect(orphaned.finalizers == ["orphan"])
+        let rs = """
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata: {name: r}
+        spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: a, image: x}]}}}
+        """
+        try await f.store.create(try yaml(rs))
+        guard case .terminating(let fg) = try await f.store.delete(kind: "ReplicaSet", name: "r", options: .init(propagationPolicy: .foreground)) else {
+            Issue.record("rs not held"); return
+        }
+        #expect(fg.finalizers == ["foregroundDeletion"])
+        let missing = await storeError { try await f.store.delete(kind: "Pod", name: "nope") }
+        #expect(missing?.message == "pods \"nope\" not found")
+    }
+}
