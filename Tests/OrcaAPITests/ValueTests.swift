@@ -1,0 +1,91 @@
+import OrcaAPI
+import Testing
+
+@Suite("JSON values, codecs and API helpers")
+struct ValueTests {
+    let sample = #"{"kind":"Pod","metadata":{"name":"p","labels":{"z":"1","a":"2"}},"n":-12,"f":1.5,"t":true,"x":null,"s":"é\n\"q\"","arr":[1,{"k":[]}]}"#
+
+    @Test("JSON parses and serialises back byte for byte, keeping key order")
+    func jsonRoundTrip() throws {
+        let value = try JSONValue.parse(sample)
+        #expect(value.jsonString() == sample)
+        #expect(value[path: ["metadata", "labels"]]?.objectValue?.keys == ["z", "a"])
+        #expect(try JSONValue.parse(value.prettyJSONString()) == value)
+    }
+
+    @Test("malformed JSON reports line and column", arguments: ["{\"a\":}", "[1,2", "{\"a\" 1}", "tru", "\"\\x\""])
+    func jsonErrors(text: String) {
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(text) }
+    }
+
+    @Test("the binary codec round-trips, and truncated input is an error, never a crash")
+    func binary() throws {
+        let value = try JSONValue.parse(sample)
+        let bytes = BinaryCodec.encode(value)
+        #expect(try BinaryCodec.decode(bytes) == value)
+        #expect(try BinaryCodec.decode(bytes).jsonString() == sample)
+        for cut in 0..<bytes.count {
+            #expect(throws: BinaryDecodingError.self) { try BinaryCodec.decode(Array(bytes.prefix(cut))) }
+        }
+        #expect(throws: BinaryDecodingError.self) { try BinaryCodec.decode([99]) }
+    }
+
+    @Test("YAML documents, Lists of documents and YAML 1.1 scalars")
+    func yaml() throws {
+        let docs = try JSONValue.parseYAMLDocuments("a: 1\nb: \"1\"\nc: yes\nd: ~\n---\n---\n- x\n")
+        #expect(docs.count == 2)
+        #expect(docs[0]["a"] == 1 && docs[0]["b"] == "1" && docs[0]["c"] == true && docs[0]["d"] == .null)
+        let value = try JSONValue.parse(sample)
+        #expect(try JSONValue.parseYAMLDocuments(value.yamlString()).first == value)
+        #expect(throws: ManifestSyntaxError.self) { try JSONValue.parseYAMLDocuments("a: [1,\n") }
+    }
+
+    @Test("RFC 3339 timestamps and Go durations")
+    func time() throws {
+        let t = try #require(Timestamp(rfc3339: "2026-01-01T00:00:00Z"))
+        #expect(t.nanoseconds == 1_767_225_600_000_000_000)
+        #expect(t.rfc3339 == "2026-01-01T00:00:00Z")
+        #expect(Timestamp(rfc3339: "2026-01-01T02:00:00.5+02:00") == Timestamp(nanoseconds: t.nanoseconds + 500_000_000))
+        #expect(Timestamp(rfc3339: "2026-13-01T00:00:00Z") == nil)
+        #expect(Duration.parseGo("1h30m") == .seconds(5400))
+        #expect(Duration.parseGo("250ms") == .milliseconds(250))
+        #expect(Duration.parseGo("5x") == nil)
+        #expect(Duration.seconds(5400).goString == "1h30m0s")
+    }
+
+    @Test("label selectors: string form and matchExpressions")
+    func selectors() throws {
+        let s = try LabelSelector(parsing: "app=web,tier!=db,env in (prod, staging),!legacy,team")
+        #expect(s.matches(["app": "web", "env": "prod", "team": "a"]))
+        #expect(!s.matches(["app": "web", "env": "dev", "team": "a"]))
+        #expect(!s.matches(["app": "web", "env": "prod", "team": "a", "legacy": "1"]))
+        let json = try LabelSelector(json: ["matchLabels": ["a": "b"], "matchExpressions": [["key": "c", "operator": "NotIn", "values": ["d"]]]])
+        #expect(json.matches(["a": "b"]) && !json.matches(["a": "b", "c": "d"]))
+        #expect(throws: FieldErrors.self) { try LabelSelector(json: ["matchExpressions": [["key": "c", "operator": "Near"]]]) }
+        #expect(throws: ManifestSyntaxError.self) { try LabelSelector(parsing: "a in b") }
+    }
+
+    @Test("quantities")
+    func quantities() {
+        #expect(Quantity("500m")?.milliValue == 500)
+        #expect(Quantity("2")?.milliValue == 2000)
+        #expect(Quantity("16Gi")?.value == 17_179_869_184)
+        #expect(Quantity("1e3")?.value == 1000)
+        #expect(Quantity("lots") == nil)
+    }
+
+    @Test("JSON merge patch (RFC 7386)")
+    func mergePatch() throws {
+        let target = try JSONValue.parse(#"{"a":"b","c":{"d":"e","f":"g"}}"#)
+        let patched = target.applyingMergePatch(try JSONValue.parse(#"{"a":"z","c":{"f":null}}"#))
+        #expect(patched.jsonString() == #"{"a":"z","c":{"d":"e"}}"#)
+    }
+
+    @Test("kubectl resource names resolve case-insensitively")
+    func kinds() {
+        for name in ["pods", "pod", "po", "Pod", "PODS"] { #expect(ResourceKind.lookup(name)?.kind == "Pod") }
+        #expect(ResourceKind.lookup("rs")?.kind == "ReplicaSet")
+        #expect(ResourceKind.lookup("ep")?.kind == "Endpoints")
+        #expect(ResourceKind.lookup("widgets") == nil)
+    }
+}
