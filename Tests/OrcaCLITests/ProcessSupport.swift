@@ -45,8 +45,13 @@ final class TemporaryDirectory: @unchecked Sendable {
 
 /// The shared folder beside the repository (holds recorded histories), if present.
 let sharedDirectory: URL? = {
+    // CI and developers keep shared/ beside the repository; look in each parent of the package.
     var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { url.deleteLastPathComponent() }
-    let shared = url.appendingPathComponent("shared")
-    return FileManager.default.fileExists(atPath: shared.path) ? shared : nil
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        let shared = url.appendingPathComponent("shared")
+        if FileManager.default.fileExists(atPath: shared.appendingPathComponent("histories").path) { return shared }
+    }
+    return nil
 }()
