@@ -110,8 +110,9 @@ public enum History {
                      seq: nil, cause: nil)
     }
 
-    /// The best timestamp an object carries: the latest of its creation, deletion, managedFields,
-    /// condition and container-state times.
+    /// The best timestamp an object carries: the latest of its creation, managedFields,
+    /// condition and container-state times. (`deletionTimestamp` is not used: it lies a grace
+    /// period in the future of the write that set it.)
     public static func bestTimestamp(of object: JSONValue) -> Timestamp? {
         var best: Timestamp?
         func consider(_ v: JSONValue?) {
@@ -119,7 +120,6 @@ public enum History {
             if best.map({ t > $0 }) ?? true { best = t }
         }
         consider(object[path: ["metadata", "creationTimestamp"]])
-        consider(object[path: ["metadata", "deletionTimestamp"]].flatMap { _ in nil })
         for field in object[path: ["metadata", "managedFields"]]?.arrayValue ?? [] { consider(field["time"]) }
         for condition in object[path: ["status", "conditions"]]?.arrayValue ?? [] {
             consider(condition["lastTransitionTime"])

@@ -60,7 +60,10 @@ public final class Store: Sendable {
     }
 
     /// Checks a manifest's apiVersion and kind against the kinds the store serves.
-    static func resourceKind(of object: JSONValue) throws -> ResourceKind {
+    ///
+    /// - Throws: ``StoreError`` — `BadRequest` for a missing kind or apiVersion or a non-object,
+    ///   `NotFound` (`no matches for kind "X" in version "v"`) for a kind the store does not serve.
+    public static func resourceKind(of object: JSONValue) throws -> ResourceKind {
         guard object.objectValue != nil else {
             throw StoreError(.badRequest, "the object is a JSON \(object.typeName), not a Kubernetes object")
         }

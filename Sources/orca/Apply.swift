@@ -23,7 +23,7 @@ struct Apply: AsyncParsableCommand {
             // Check every document before writing any, so a bad file changes nothing.
             for (i, manifest) in manifests.enumerated() {
                 do {
-                    _ = try Manifests.kind(of: manifest)
+                    _ = try Store.resourceKind(of: manifest)
                 } catch let error as StoreError {
                     throw CLIError("error: error validating \"\(filename)\" (document \(i + 1)): \(error.message)")
                 }
@@ -62,21 +62,5 @@ enum Manifests {
             }
         }
         return out
-    }
-
-    static func kind(of manifest: JSONValue) throws -> ResourceKind {
-        guard manifest.objectValue != nil else {
-            throw StoreError(.badRequest, "the document is a \(manifest.typeName), not a Kubernetes object")
-        }
-        guard let kind = manifest["kind"]?.stringValue, !kind.isEmpty else {
-            throw StoreError(.badRequest, "Object 'Kind' is missing in '\(manifest.jsonString())'")
-        }
-        guard let apiVersion = manifest["apiVersion"]?.stringValue, !apiVersion.isEmpty else {
-            throw StoreError(.badRequest, "Object 'apiVersion' is missing in '\(manifest.jsonString())'")
-        }
-        guard let k = ResourceKind.forKind(kind), k.apiVersion == apiVersion else {
-            throw StoreError(.notFound, "resource mapping not found for name: \"\(Unstructured(manifest).name)\": no matches for kind \"\(kind)\" in version \"\(apiVersion)\"")
-        }
-        return k
     }
 }

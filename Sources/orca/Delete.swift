@@ -32,10 +32,9 @@ struct Delete: AsyncParsableCommand {
             }
             if let g = grace, g < 0 { grace = nil }
             let store = Store(log: try dataOptions.openLog(create: false))
-            let outcome = try await store.delete(kind: resource.kind, namespace: namespace, name: name,
+            try await store.delete(kind: resource.kind, namespace: namespace, name: name,
                                                  options: DeleteOptions(gracePeriodSeconds: grace, propagationPolicy: policy))
             if force { Output.err("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.") }
-            _ = outcome
             print("\(resource.singular) \"\(name)\" \(force ? "force deleted" : "deleted")")
         }
     }

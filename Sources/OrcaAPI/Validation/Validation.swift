@@ -77,7 +77,7 @@ public enum Validation {
                 }
             }
         }
-        for (i, label) in object.labels.sorted(by: { $0.key < $1.key }).enumerated() where i >= 0 {
+        for label in object.labels.sorted(by: { $0.key < $1.key }) {
             if !isQualifiedName(label.key) {
                 errors.append(.invalid("metadata.labels", .string(label.key), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"))
             }
