@@ -11,6 +11,9 @@ let package = Package(
     products: [
         .executable(name: "orca", targets: ["OrcaCLI"]),
         .library(name: "Orca", targets: ["Orca"]),
+        .library(name: "OrcaLMDB", targets: ["OrcaLMDB"]),
+        // For Benchmarks/, whose raw-LMDB baselines write through the same C library.
+        .library(name: "CLMDB", targets: ["CLMDB"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

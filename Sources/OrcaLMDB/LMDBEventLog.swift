@@ -54,20 +54,22 @@ public final class LMDBEventLog: EventLog {
             var cursor: OpaquePointer?
             guard mdb_cursor_open(txn, env.events, &cursor) == 0, let cursor else { return [] }
             defer { mdb_cursor_close(cursor) }
-            var out: [EventRecord] = []
-            out.reserveCapacity(min(limit, 4096))
+            // Collect the values first (pointers into the map, valid until the transaction ends),
+            // then decode them, on several threads when there are many.
+            var values: [(key: MDB_val, value: MDB_val)] = []
+            values.reserveCapacity(min(limit, 4096))
             var startKey = LMDBKey.seq(max(from, 1))
             var key = MDB_val(), value = MDB_val()
             var rc: Int32 = startKey.withUnsafeMutableBytes { b in
                 key = MDB_val(mv_size: 8, mv_data: b.baseAddress)
                 return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
             }
-            while rc == 0, out.count < limit {
-                out.append(try env.decode(key: key, value: value))
+            while rc == 0, values.count < limit {
+                values.append((key, value))
                 rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
             }
             guard rc == 0 || rc == MDB_NOTFOUND else { throw env.ioError("reading events", rc) }
-            return out
+            return try env.decodeAll(values)
         }
     }
 
@@ -105,6 +107,28 @@ public final class LMDBEventLog: EventLog {
         }
     }
 
+    public func appendBatch(_ drafts: [EventDraft]) async throws -> ClosedRange<UInt64>? {
+        guard !drafts.isEmpty else { return nil }
+        // Encoding happens here, on the caller's task; the writer thread only copies bytes.
+        let encoded = drafts.map { draft in
+            let (bytes, key) = RecordCodec.encode(draft)
+            return LMDBEncodedEvent(bytes: bytes, stateKey: LMDBKey.object(kind: key.kind, namespace: key.namespace, name: key.name),
+                                    deletes: draft.type == .deleted)
+        }
+        let box = ResultBox<ClosedRange<UInt64>>()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ClosedRange<UInt64>?, any Error>) in
+            writer.submit(LMDBWriter.Request(
+                run: { txn in
+                    let first = txn.nextSeq
+                    for event in encoded { try txn.appendEncoded(event) }
+                    box.value = first...(txn.nextSeq - 1)
+                },
+                complete: { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: box.value) }
+                }))
+        }
+    }
+
     /// How often a waiting watch checks for appends made by other processes.
     static let pollInterval: Duration = .milliseconds(5)
 
@@ -129,6 +153,43 @@ public final class LMDBEventLog: EventLog {
 }
 
 extension LMDBEnvironment {
+    /// Below this many records, decoding on one thread is faster than spreading the work.
+    static let parallelDecodeThreshold = 256
+
+    /// Decodes records whose bytes are in the map (the caller holds the read transaction).
+    ///
+    /// Large batches are split into contiguous slices decoded concurrently, one per core; the
+    /// result is in input order and the first error (in order) is thrown.
+    func decodeAll(_ values: [(key: MDB_val, value: MDB_val)]) throws(LogError) -> [EventRecord] {
+        let workers = min(ProcessInfo.processInfo.activeProcessorCount, 8)
+        guard values.count >= Self.parallelDecodeThreshold, workers > 1 else {
+            var out: [EventRecord] = []
+            out.reserveCapacity(values.count)
+            for v in values { out.append(try decode(key: v.key, value: v.value)) }
+            return out
+        }
+        let slices = ParallelSlices(count: values.count, workers: workers)
+        let results = UnsafeSendableBox(Array(repeating: Result<[EventRecord], LogError>.success([]), count: workers))
+        values.withUnsafeBufferPointer { input in
+            let shared = UnsafeSendableBox(input)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var part: [EventRecord] = []
+                let range = slices.range(w)
+                part.reserveCapacity(range.count)
+                do throws(LogError) {
+                    for i in range { part.append(try decode(key: shared.value[i].key, value: shared.value[i].value)) }
+                    results.withValue { $0[w] = .success(part) }
+                } catch {
+                    results.withValue { $0[w] = .failure(error) }
+                }
+            }
+        }
+        var out: [EventRecord] = []
+        out.reserveCapacity(values.count)
+        for result in results.value { out.append(contentsOf: try result.get()) }
+        return out
+    }
+
     func decode(key: MDB_val, value: MDB_val) throws(LogError) -> EventRecord {
         guard let seq = LMDBKey.readSeq(key), let data = value.mv_data else {
             throw LogError(.corrupt, "the Orca log at \(path) has a malformed event key; restore it from a backup", path: path)
@@ -191,5 +252,26 @@ extension LMDBEnvironment {
             out.append(record)
         }
         return out
+    }
+}
+
+/// Contiguous, nearly equal slices of `0..<count` for `workers` workers.
+struct ParallelSlices: Sendable {
+    let count: Int
+    let workers: Int
+    func range(_ w: Int) -> Range<Int> { (count * w / workers)..<(count * (w + 1) / workers) }
+}
+
+/// Shares a value with the workers of one `concurrentPerform`.
+final class UnsafeSendableBox<T>: @unchecked Sendable {
+    // @unchecked: each worker touches only its own slot or slice, and the box is read again only
+    // after concurrentPerform has returned; writes go through the lock.
+    var value: T
+    let lock = NSLock()
+    init(_ value: T) { self.value = value }
+    func withValue(_ body: (inout T) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        body(&value)
     }
 }

@@ -181,22 +181,31 @@ final class LMDBWriteTransaction: LogTransaction {
     func append(_ draft: EventDraft) throws -> EventRecord {
         try checkOpen()
         let record = draft.record(seq: nextSeq)
+        try appendEncoded(LMDBEncodedEvent(
+            bytes: RecordCodec.encode(record),
+            stateKey: LMDBKey.object(kind: record.kind, namespace: record.namespace, name: record.name),
+            deletes: record.type == .deleted))
+        return record
+    }
+
+    /// Appends an already encoded record at `nextSeq` and updates the projection.
+    func appendEncoded(_ event: LMDBEncodedEvent) throws {
+        try checkOpen()
         let env = environment
-        var keyBytes = LMDBKey.seq(record.seq)
-        var valueBytes = RecordCodec.encode(record)
+        let seq = nextSeq
+        var keyBytes = LMDBKey.seq(seq)
         var rc = keyBytes.withUnsafeMutableBytes { kb in
-            valueBytes.withUnsafeMutableBytes { vb in
+            event.bytes.withUnsafeBytes { vb in
                 var k = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
-                var v = MDB_val(mv_size: vb.count, mv_data: vb.baseAddress)
+                var v = MDB_val(mv_size: vb.count, mv_data: UnsafeMutableRawPointer(mutating: vb.baseAddress))
                 return mdb_put(txn, env.events, &k, &v, UInt32(MDB_APPEND))
             }
         }
         if rc == MDB_MAP_FULL { throw LMDBWriter.MapFull() }
-        guard rc == 0 else { throw env.ioError("appending seq \(record.seq)", rc) }
-        var objectKey = LMDBKey.object(kind: record.kind, namespace: record.namespace, name: record.name)
-        rc = objectKey.withUnsafeMutableBytes { kb in
-            var k = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
-            if record.type == .deleted {
+        guard rc == 0 else { throw env.ioError("appending seq \(seq)", rc) }
+        rc = event.stateKey.withUnsafeBytes { kb in
+            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
+            if event.deletes {
                 let r = mdb_del(txn, env.state, &k, nil)
                 return r == MDB_NOTFOUND ? 0 : r
             }
@@ -206,8 +215,14 @@ final class LMDBWriteTransaction: LogTransaction {
             }
         }
         if rc == MDB_MAP_FULL { throw LMDBWriter.MapFull() }
-        guard rc == 0 else { throw env.ioError("updating the state of \(record.key)", rc) }
+        guard rc == 0 else { throw env.ioError("updating the state of the object at seq \(seq)", rc) }
         nextSeq += 1
-        return record
     }
+}
+
+/// A record encoded outside the write transaction, with its projection key.
+struct LMDBEncodedEvent: Sendable {
+    var bytes: [UInt8]
+    var stateKey: [UInt8]
+    var deletes: Bool
 }

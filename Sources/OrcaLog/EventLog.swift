@@ -35,6 +35,11 @@ public protocol EventLog: Sendable {
     /// and is rethrown.
     func transact<T: Sendable>(_ body: @escaping @Sendable (any LogTransaction) throws -> T) async throws -> T
 
+    /// Appends `drafts` unconditionally as one atomic batch and returns the seqs they got (nil
+    /// for an empty batch). The bulk path for imports and generators: an implementation may
+    /// encode the drafts on the caller's task, outside the write transaction.
+    func appendBatch(_ drafts: [EventDraft]) async throws -> ClosedRange<UInt64>?
+
     /// Suspends until the log's latest seq is greater than `seq`, or the task is cancelled.
     /// May return early (spuriously); callers re-check.
     func waitForAppend(after seq: UInt64) async
@@ -68,7 +73,14 @@ extension EventLog {
         }
     }
 
-    /// Appends drafts unconditionally in one transaction.
+    public func appendBatch(_ drafts: [EventDraft]) async throws -> ClosedRange<UInt64>? {
+        guard !drafts.isEmpty else { return nil }
+        let records = try await append(drafts)
+        guard let first = records.first, let last = records.last else { return nil }
+        return first.seq...last.seq
+    }
+
+    /// Appends drafts unconditionally in one transaction and returns their records.
     @discardableResult
     public func append(_ drafts: [EventDraft]) async throws -> [EventRecord] {
         try await transact { txn in try drafts.map { try txn.append($0) } }

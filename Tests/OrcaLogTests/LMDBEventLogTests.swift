@@ -144,6 +144,40 @@ struct LMDBEventLogTests {
         }
         #expect(rest == ["a2", "a3", "late"])
     }
+
+    @Test("appendBatch encodes before the seq is known and reads back exactly as the records its drafts become, in order, across parallel decoding")
+    func appendBatchMatchesRecords() async throws {
+        let dir = TemporaryDirectory()
+        let log = try LMDBEventLog(path: dir.sub("data"))
+        _ = try await log.append([podDraft("before")])
+        var drafts = (0..<700).map { podDraft("p\($0)", namespace: "ns\($0 % 3)", cause: $0 % 2 == 0 ? nil : UInt64($0)) }
+        // An object that already has a resourceVersion keeps its place for it; an import keeps its own.
+        var stamped = podDraft("has-rv")
+        stamped.object[path: ["metadata", "resourceVersion"]] = "old"
+        stamped.object[path: ["metadata", "labels"]] = ["a": "b"]
+        drafts.append(stamped)
+        var imported = podDraft("imported")
+        imported.object[path: ["metadata", "resourceVersion"]] = "12345"
+        imported.stampResourceVersion = false
+        drafts.append(imported)
+        drafts.append(podDraft("p5", namespace: "ns2", type: .deleted))
+        let range = try #require(try await log.appendBatch(drafts))
+        #expect(range == 2...UInt64(drafts.count + 1))
+        #expect(try await log.appendBatch([]) == nil)
+
+        let records = try log.read(from: 2, limit: 10_000)
+        #expect(records == drafts.enumerated().map { $1.record(seq: UInt64($0 + 2)) })
+        let hasRV = try #require(records.first { $0.name == "has-rv" })
+        #expect(hasRV.object["metadata"]?.objectValue?.keys == ["name", "namespace", "uid", "resourceVersion", "labels"])
+        #expect(hasRV.object[path: ["metadata", "resourceVersion"]] == .string(String(hasRV.seq)))
+        #expect(records.first { $0.name == "imported" }?.object[path: ["metadata", "resourceVersion"]] == "12345")
+        #expect(try log.current(ObjectKey(kind: "Pod", namespace: "ns2", name: "p5")) == nil)
+        #expect(try log.current(ObjectKey(kind: "Pod", namespace: "ns1", name: "p4"))?.seq == 6)
+        // Small reads decode on one thread, large ones on several: both give the same records.
+        var oneByOne: [EventRecord] = []
+        for seq in 1...(try log.latestSeq()) { oneByOne += try log.read(from: seq, limit: 1) }
+        #expect(oneByOne == (try log.readAll()))
+    }
 }
 
 /// A small deterministic generator (SplitMix64) for reproducible test inputs.
@@ -157,4 +191,5 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
 }

@@ -82,7 +82,7 @@ struct LogOpenErrorTests {
         // The record starts with version, time varint, type, then "Pod" (len 3) — put a bad version 9 there.
         let podRange = try #require(bytes.range(of: Data([3, 0x50, 0x6F, 0x64]), options: .backwards, in: 0..<range.lowerBound))
         var start = podRange.lowerBound - 2
-        while start > 0, bytes[start] != 1 { start -= 1 }
+        while start > 0, bytes[start] != RecordCodec.version { start -= 1 }
         bytes[start] = 9
         try bytes.write(to: file)
         let log = try LMDBEventLog(path: path)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An error decoding Orca's binary object encoding (a corrupt or foreign payload).
 public struct BinaryDecodingError: Error, Sendable, CustomStringConvertible {
     public var message: String
@@ -20,6 +26,9 @@ public struct BinaryDecodingError: Error, Sendable, CustomStringConvertible {
 /// - `7` object: count, then per member a key and a value. A key is a varint `k`: when `k` is
 ///   even, it is entry `k/2` of ``BinaryCodec/dictionary``; when odd, `k/2` UTF-8 bytes follow.
 /// - `8` string from the dictionary: index
+/// - `9` the seq of the record holding the value, as a decimal string (only inside a log
+///   record: how a resourceVersion stamped at append time is stored, so that an object can be
+///   encoded before its seq is known)
 ///
 /// The dictionary is part of the on-disk format (LogFormat.md): entries are only ever appended,
 /// together with a format version bump.
@@ -70,11 +79,7 @@ public enum BinaryCodec {
         "kube-system", "",
     ]
 
-    static let dictionaryIndex: [String: Int] = {
-        var index: [String: Int] = [:]
-        for (i, s) in dictionary.enumerated() where index[s] == nil { index[s] = i }
-        return index
-    }()
+    static let dictionaryIndex = StringIndexTable(dictionary)
 
     /// Encodes `value`, appending to `out`.
     public static func encode(_ value: JSONValue, into out: inout [UInt8]) {
@@ -88,7 +93,7 @@ public enum BinaryCodec {
             out.append(4)
             withUnsafeBytes(of: d.bitPattern.littleEndian) { out.append(contentsOf: $0) }
         case .string(let s):
-            if let i = dictionaryIndex[s] {
+            if let i = dictionaryIndex.index(of: s) {
                 out.append(8)
                 writeVarint(UInt64(i), into: &out)
             } else {
@@ -104,14 +109,49 @@ public enum BinaryCodec {
             out.append(7)
             writeVarint(UInt64(object.count), into: &out)
             for entry in object.entries {
-                if let i = dictionaryIndex[entry.key] {
-                    writeVarint(UInt64(i) << 1, into: &out)
-                } else {
-                    writeVarint(UInt64(entry.key.utf8.count) << 1 | 1, into: &out)
-                    out.append(contentsOf: entry.key.utf8)
-                }
+                writeKey(entry.key, into: &out)
                 encode(entry.value, into: &out)
             }
+        }
+    }
+
+    /// Encodes an object whose `metadata.resourceVersion` is to be the seq of the record it is
+    /// stored in: that field is written as tag 9 (added at the end of `metadata` when absent,
+    /// where setting it would put it). Values without a `metadata` object encode as usual.
+    public static func encodeStampingResourceVersion(_ value: JSONValue, into out: inout [UInt8]) {
+        guard case .object(let root) = value, case .object(let metadata)? = root["metadata"] else {
+            encode(value, into: &out)
+            return
+        }
+        out.append(7)
+        writeVarint(UInt64(root.count), into: &out)
+        for entry in root.entries {
+            writeKey(entry.key, into: &out)
+            guard entry.key == "metadata" else {
+                encode(entry.value, into: &out)
+                continue
+            }
+            let hasVersion = metadata["resourceVersion"] != nil
+            out.append(7)
+            writeVarint(UInt64(metadata.count + (hasVersion ? 0 : 1)), into: &out)
+            for field in metadata.entries {
+                writeKey(field.key, into: &out)
+                if field.key == "resourceVersion" { out.append(9) } else { encode(field.value, into: &out) }
+            }
+            if !hasVersion {
+                writeKey("resourceVersion", into: &out)
+                out.append(9)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func writeKey(_ key: String, into out: inout [UInt8]) {
+        if let i = dictionaryIndex.index(of: key) {
+            writeVarint(UInt64(i) << 1, into: &out)
+        } else {
+            writeVarint(UInt64(key.utf8.count) << 1 | 1, into: &out)
+            out.append(contentsOf: key.utf8)
         }
     }
 
@@ -154,10 +194,17 @@ public enum BinaryCodec {
 public struct BinaryReader {
     public let bytes: UnsafeRawBufferPointer
     public var offset: Int
+    /// The seq tag 9 stands for; nil outside a log record, where tag 9 is an error.
+    public var recordSeq: UInt64?
+    /// The last few long strings read (offset, length, string): a string repeated within one
+    /// buffer (timestamps, images) is shared instead of allocated again.
+    var recent: [(offset: Int, count: Int, string: String)] = []
+    var recentNext = 0
 
-    public init(bytes: UnsafeRawBufferPointer, offset: Int = 0) {
+    public init(bytes: UnsafeRawBufferPointer, offset: Int = 0, recordSeq: UInt64? = nil) {
         self.bytes = bytes
         self.offset = offset
+        self.recordSeq = recordSeq
     }
 
     func error(_ message: String) -> BinaryDecodingError { BinaryDecodingError(message: message, offset: offset) }
@@ -199,7 +246,23 @@ public struct BinaryReader {
     mutating func readUTF8(count n: Int) throws(BinaryDecodingError) -> String {
         guard n <= bytes.count - offset else { throw error("string exceeds the remaining data") }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])
-        guard let s = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8") }
+        // Strings of up to 15 UTF-8 bytes are stored inline and cost nothing to make.
+        if n > 15, let base = bytes.baseAddress {
+            for entry in recent where entry.count == n && memcmp(base + entry.offset, base + offset, n) == 0 {
+                offset += n
+                return entry.string
+            }
+        }
+        guard let s = FastStrings.string(slice) else { throw error("invalid UTF-8") }
+        if n > 15 {
+            if recent.count < 8 {
+                if recent.isEmpty { recent.reserveCapacity(8) }
+                recent.append((offset, n, s))
+            } else {
+                recent[recentNext] = (offset, n, s)
+                recentNext = (recentNext + 1) & 7
+            }
+        }
         offset += n
         return s
     }
@@ -234,6 +297,9 @@ public struct BinaryReader {
             let i = try readVarint()
             guard i < UInt64(BinaryCodec.dictionary.count) else { throw error("unknown dictionary entry \(i)") }
             return .string(BinaryCodec.dictionary[Int(i)])
+        case 9:
+            guard let seq = recordSeq else { throw error("a record-seq value outside a log record") }
+            return .string(String(seq))
         case 6:
             let n = try readLength()
             var items: [JSONValue] = []

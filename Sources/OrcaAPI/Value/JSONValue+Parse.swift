@@ -140,7 +140,7 @@ struct JSONParser {
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let s = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                guard let s = FastStrings.string(slice) else { throw error("invalid UTF-8 in string") }
                 return s
             }
             if b == UInt8(ascii: "\\") { break }

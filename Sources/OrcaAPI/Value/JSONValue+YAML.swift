@@ -32,7 +32,7 @@ extension JSONValue {
         return documents
     }
 
-    static func fromYAML(_ node: Node) throws -> JSONValue {
+    static func fromYAML(_ node: Yams.Node) throws -> JSONValue {
         switch node {
         case .scalar(let scalar):
             switch Tag.Name(rawValue: node.tag.rawValue) {

@@ -1,0 +1,199 @@
+import CMalloc
+import Foundation
+import Orca
+import OrcaLMDB
+
+/// (a) Batched append: Orca's append path against a raw LMDB loop writing the same bytes.
+///
+/// Orca's figure includes encoding the drafts (the raw loop writes bytes encoded beforehand) and
+/// is measured with one appending task (encoding and writing in sequence) and with two (one
+/// batch is encoded on a caller while the writer thread commits another, as concurrent writers
+/// do). Both use `appendBatch`, the bulk path imports use.
+func benchAppend(events: Int, batch: Int, runs: Int) async throws {
+    print("## (a) batched append: \(grouped(Double(events))) Pod events, \(batch) per transaction, durable")
+    let drafts = (0..<events).map { Fixture.draft(Fixture.pod($0), second: Int64($0)) }
+    var raw: [RawEvent] = []
+    let prepareTime = Measure.seconds {
+        raw = drafts.enumerated().map { i, draft in
+            let (bytes, key) = RecordCodec.encode(draft)
+            return RawEvent(seq: UInt64(i + 1), record: bytes,
+                            stateKey: Array(key.kind.utf8) + [0] + Array(key.namespace.utf8) + [0] + Array(key.name.utf8))
+        }
+    }
+    print("encoding alone (one thread): \(grouped(Double(events) / prepareTime)) events/s")
+    let bytes = raw.reduce(0) { $0 + $1.record.count + 8 + $1.stateKey.count + 8 }
+    let batches = stride(from: 0, to: events, by: batch).map { Array(drafts[$0..<min($0 + batch, events)]) }
+    var oneRates: [Double] = []
+    var twoRates: [Double] = []
+    var rawRates: [Double] = []
+    for run in 0..<runs {
+        for appenders in [1, 2] {
+            let dir = Measure.temporaryDirectory("append-\(run)-\(appenders)")
+            let log = try LMDBEventLog(path: dir, options: .init(initialMapSize: 8 << 30))
+            let time = try await Measure.seconds {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for a in 0..<appenders {
+                        group.addTask {
+                            for b in stride(from: a, to: batches.count, by: appenders) { _ = try await log.appendBatch(batches[b]) }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            guard try log.latestSeq() == UInt64(events) else { throw RawError(message: "the log holds the wrong number of events") }
+            Measure.remove(dir)
+            if appenders == 1 { oneRates.append(Double(events) / time) } else { twoRates.append(Double(events) / time) }
+        }
+
+        let rawDir = Measure.temporaryDirectory("raw-\(run)")
+        let env = try RawLMDB(directory: rawDir, mapSize: 8 << 30)
+        let rawTime = try Measure.seconds {
+            var i = 0
+            while i < raw.count {
+                try env.write(raw[i..<min(i + batch, raw.count)])
+                i += batch
+            }
+        }
+        Measure.remove(rawDir)
+        rawRates.append(Double(events) / rawTime)
+    }
+    let one = Measure.median(oneRates)
+    let two = Measure.median(twoRates)
+    let rawRate = Measure.median(rawRates)
+    print("bytes written per event (record + keys + state entry): \(bytes / events)")
+    print("orca appendBatch, 1 appender:  \(grouped(one)) events/s  runs \(runsText(oneRates))")
+    print("orca appendBatch, 2 appenders: \(grouped(two)) events/s  runs \(runsText(twoRates))")
+    print("raw LMDB loop (pre-encoded):   \(grouped(rawRate)) events/s  runs \(runsText(rawRates))")
+    print("ratio orca/raw (medians): 1 appender \(fixed(one / rawRate)), 2 appenders \(fixed(two / rawRate))   target >= 0.70")
+    print()
+}
+
+/// (b) Durable single-event appends from concurrent writers (group commit) against one commit,
+/// and so one fsync, per append.
+func benchGroupCommit(writers: Int, perWriter: Int, sequential: Int, runs: Int) async throws {
+    print("## (b) durable single-event appends: \(writers) concurrent writers vs one fsync per append")
+    let pods = (0..<max(writers * perWriter, sequential)).map { Fixture.pod($0) }
+    var groupRates: [Double] = []
+    var singleRates: [Double] = []
+    for run in 0..<runs {
+        let dir = Measure.temporaryDirectory("group-\(run)")
+        let log = try LMDBEventLog(path: dir)
+        let groupTime = try await Measure.seconds {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for w in 0..<writers {
+                    group.addTask {
+                        for j in 0..<perWriter {
+                            let n = w * perWriter + j
+                            try await log.append([Fixture.draft(pods[n], second: Int64(n))])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        guard try log.latestSeq() == UInt64(writers * perWriter) else { throw RawError(message: "lost appends") }
+        Measure.remove(dir)
+
+        let dir2 = Measure.temporaryDirectory("single-\(run)")
+        let log2 = try LMDBEventLog(path: dir2)
+        let singleTime = try await Measure.seconds {
+            for n in 0..<sequential { try await log2.append([Fixture.draft(pods[n], second: Int64(n))]) }
+        }
+        Measure.remove(dir2)
+        groupRates.append(Double(writers * perWriter) / groupTime)
+        singleRates.append(Double(sequential) / singleTime)
+    }
+    let g = Measure.median(groupRates)
+    let s = Measure.median(singleRates)
+    print("\(writers) writers, group commit: \(grouped(g)) appends/s  runs \(runsText(groupRates))")
+    print("one writer, one fsync each:  \(grouped(s)) appends/s  runs \(runsText(singleRates))")
+    print("ratio (medians): \(fixed(g / s, 1))x   target >= 10x")
+    print()
+}
+
+/// (c) Scanning and decoding a log of Pod events, and Foundation's JSONDecoder on the same objects.
+/// (d) Resident memory per cached Pod, from the same log.
+func benchScanAndMemory(events: Int, distinct: Int, runs: Int, jsonSample: Int) async throws {
+    print("## (c) scan + decode a \(grouped(Double(events)))-event log of Pod-sized objects (\(grouped(Double(distinct))) distinct pods)")
+    let dir = Measure.temporaryDirectory("scan")
+    defer { Measure.remove(dir) }
+    do {
+        let writer = try LMDBEventLog(path: dir, options: .init(initialMapSize: 8 << 30, durability: .unsynced))
+        let base = (0..<distinct).map { Fixture.pod($0) }
+        let buildTime = try await Measure.seconds {
+            var n = 0
+            while n < events {
+                let drafts = (n..<min(n + 10_000, events)).map { i in
+                    Fixture.draft(base[i % distinct], type: i < distinct ? .added : .modified, second: Int64(i))
+                }
+                _ = try await writer.appendBatch(drafts)
+                n += drafts.count
+            }
+            try writer.sync()
+        }
+        print("built in \(fixed(buildTime, 1)) s; log file \(grouped(Double(writer.fileSize) / 1e6)) MB")
+    }
+    let log = try LMDBEventLog(path: dir, options: .init(create: false))
+    var scanRates: [Double] = []
+    for _ in 0..<runs {
+        var count = 0
+        var fields = 0
+        let t = try Measure.seconds {
+            var next: UInt64 = 1
+            while true {
+                let batch = try log.read(from: next, limit: 4096)
+                guard let last = batch.last else { break }
+                for record in batch { fields += record.object.objectValue?.count ?? 0 }
+                count += batch.count
+                next = last.seq + 1
+            }
+        }
+        guard count == events, fields == events * 5 else { throw RawError(message: "scan saw \(count) events") }
+        scanRates.append(Double(events) / t)
+    }
+    let scan = Measure.median(scanRates)
+    print("orca scan + decode: \(grouped(scan)) events/s  runs \(runsText(scanRates))")
+
+    // The baseline: the very same objects as JSON, decoded by Foundation into Codable structs.
+    let sample = try log.read(from: 1, limit: jsonSample)
+    let jsonDocs = sample.map { Data($0.object.jsonString().utf8) }
+    let decoder = JSONDecoder()
+    var jsonRates: [Double] = []
+    for _ in 0..<runs {
+        var checksum = 0
+        let t = try Measure.seconds {
+            for doc in jsonDocs { checksum &+= try decoder.decode(CodablePod.self, from: doc).spec.containers.count }
+        }
+        guard checksum == jsonDocs.count else { throw RawError(message: "JSONDecoder decoded the wrong objects") }
+        jsonRates.append(Double(jsonDocs.count) / t)
+    }
+    let json = Measure.median(jsonRates)
+    let avgJSON = jsonDocs.reduce(0) { $0 + $1.count } / jsonDocs.count
+    print("Foundation JSONDecoder (Codable Pod, \(grouped(Double(jsonDocs.count))) objects, \(avgJSON) B JSON each): \(grouped(json)) objects/s  runs \(runsText(jsonRates))")
+    print("ratio scan+decode / JSONDecoder (medians): \(fixed(scan / json, 1))x   targets: >= 300,000 events/s and >= 20x")
+    print()
+
+    print("## (d) resident memory per cached Pod (\(grouped(Double(distinct))) pods decoded from the log into a key -> record cache)")
+    var cache: [ObjectKey: EventRecord] = [:]
+    cache.reserveCapacity(distinct)
+    // Give freed memory back to the OS first, so the RSS delta is the cache's own growth.
+    malloc_trim(0)
+    let rss0 = Measure.residentBytes()
+    let heap0 = Measure.mallocInUse()
+    var next: UInt64 = 1
+    while cache.count < distinct {
+        let batch = try log.read(from: next, limit: 4096)
+        guard let last = batch.last else { break }
+        for record in batch where record.seq <= UInt64(distinct) { cache[record.key] = record }
+        next = last.seq + 1
+    }
+    malloc_trim(0)
+    let rss1 = Measure.residentBytes()
+    let heap1 = Measure.mallocInUse()
+    guard cache.count == distinct else { throw RawError(message: "cache holds \(cache.count) pods") }
+    print("RSS delta: \(grouped(Double(rss1 - rss0) / Double(distinct))) B per pod; malloc in use: \(grouped(Double(heap1 - heap0) / Double(distinct))) B per pod")
+    let binary = sample.reduce(0) { $0 + BinaryCodec.encode($1.object).count } / sample.count
+    print("for scale: \(avgJSON) B as JSON, \(binary) B in the log's binary encoding")
+    withExtendedLifetime(cache) {}
+    print()
+}

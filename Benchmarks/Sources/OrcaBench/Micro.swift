@@ -1,0 +1,53 @@
+import Foundation
+import Orca
+
+/// Cost of the pieces of an append and a scan, per event, in steady state (results discarded),
+/// median of 5 passes: for finding where time goes.
+func benchMicro(events: Int) {
+    print("## micro: per-event costs over \(grouped(Double(events))) pods (median of 5 passes)")
+    let pods = (0..<events).map { Fixture.pod($0) }
+    let drafts = pods.enumerated().map { Fixture.draft($1, second: Int64($0)) }
+    let records = drafts.enumerated().map { $1.record(seq: UInt64($0 + 1)) }
+    let encoded = records.map { RecordCodec.encode($0) }
+    let n = Double(events)
+    func time(_ name: String, _ body: () -> Int) {
+        var samples: [Double] = []
+        var sink = 0
+        for _ in 0..<5 { samples.append(Measure.seconds { sink &+= body() }) }
+        print("\(name): \(fixed(Measure.median(samples) / n * 1e6)) µs  (\(sink != 0))")
+    }
+    time("draft.record(seq:)") { drafts.reduce(0) { $0 &+ $1.record(seq: 7).name.utf8.count } }
+    time("RecordCodec.encode") { records.reduce(0) { $0 &+ RecordCodec.encode($1).count } }
+    time("BinaryCodec.encode(object)") { pods.reduce(0) { $0 &+ BinaryCodec.encode($1).count } }
+    time("RecordCodec.decode") {
+        var c = 0
+        for (i, bytes) in encoded.enumerated() {
+            if let r = try? RecordCodec.decode(seq: UInt64(i + 1), bytes: bytes) { c &+= r.name.utf8.count }
+        }
+        return c
+    }
+    time("JSON serialize") { pods.reduce(0) { $0 &+ $1.jsonString().utf8.count } }
+}
+
+/// Only the object encoder, many times: a clean profile for `perf record`.
+func benchEncodeOnly(events: Int) {
+    let pods = (0..<events).map { Fixture.pod($0) }
+    var sink = 0
+    let passes = max(20, 400_000 / events)
+    let t = Measure.seconds { for _ in 0..<passes { sink &+= pods.reduce(0) { $0 &+ BinaryCodec.encode($1).count } } }
+    print("encode: \(fixed(t / Double(events * passes) * 1e6)) µs (\(sink))")
+}
+
+/// Only the record decoder, many times: a clean profile for `perf record`.
+func benchDecodeOnly(events: Int) {
+    let encoded = (0..<events).map { RecordCodec.encode(Fixture.draft(Fixture.pod($0), second: 0).record(seq: UInt64($0 + 1))) }
+    var sink = 0
+    let t = Measure.seconds {
+        for _ in 0..<20 {
+            for (i, bytes) in encoded.enumerated() {
+                if let r = try? RecordCodec.decode(seq: UInt64(i + 1), bytes: bytes) { sink &+= r.name.utf8.count }
+            }
+        }
+    }
+    print("decode: \(fixed(t / Double(events * 20) * 1e6)) µs (\(sink))")
+}

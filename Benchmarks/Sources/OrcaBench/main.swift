@@ -1,0 +1,29 @@
+import Foundation
+
+// orca-bench: the benchmarks behind Docs/Benchmarks.md. Run from Benchmarks/ with
+//   swift run -c release orca-bench [all|append|group|scan]
+// Each figure is the median of several passes in this one run; ratios compare medians of the
+// same run.
+
+let which = CommandLine.arguments.dropFirst().first ?? "all"
+let known = ["all", "append", "group", "scan", "micro", "encode", "decode"]
+guard known.contains(which) else {
+    print("usage: orca-bench [\(known.joined(separator: "|"))]")
+    exit(2)
+}
+#if DEBUG
+print("warning: this is a debug build; run with `swift run -c release orca-bench`")
+#endif
+print("orca-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores, \(grouped(Double(ProcessInfo.processInfo.physicalMemory) / 1e9)) GB")
+print()
+do {
+    if which == "micro" { benchMicro(events: 100_000) }
+    if which == "encode" { benchEncodeOnly(events: Int(ProcessInfo.processInfo.environment["N"] ?? "20000") ?? 20_000) }
+    if which == "decode" { benchDecodeOnly(events: 20_000) }
+    if which == "all" || which == "append" { try await benchAppend(events: 200_000, batch: 1_000, runs: 5) }
+    if which == "all" || which == "group" { try await benchGroupCommit(writers: 16, perWriter: 250, sequential: 1_000, runs: 5) }
+    if which == "all" || which == "scan" { try await benchScanAndMemory(events: Int(ProcessInfo.processInfo.environment["EVENTS"] ?? "1000000") ?? 1_000_000, distinct: 100_000, runs: 3, jsonSample: 20_000) }
+} catch {
+    print("error: \(error)")
+    exit(1)
+}
