@@ -129,6 +129,10 @@ public final class LMDBEventLog: EventLog {
         }
     }
 
+    /// Durable commits this process has made on the log, and the transactions they carried: their
+    /// ratio is the average group-commit batch.
+    public var commitStatistics: (commits: Int, transactions: Int) { writer.statistics.withLock { $0 } }
+
     /// How often a waiting watch checks for appends made by other processes.
     static let pollInterval: Duration = .milliseconds(5)
 

@@ -75,6 +75,9 @@ func benchGroupCommit(writers: Int, perWriter: Int, sequential: Int, runs: Int) 
     let pods = (0..<max(writers * perWriter, sequential)).map { Fixture.pod($0) }
     var groupRates: [Double] = []
     var singleRates: [Double] = []
+    var rawSingleRates: [Double] = []
+    var rawGroupRates: [Double] = []
+    var batchSizes: [Double] = []
     for run in 0..<runs {
         let dir = Measure.temporaryDirectory("group-\(run)")
         let log = try LMDBEventLog(path: dir)
@@ -92,6 +95,8 @@ func benchGroupCommit(writers: Int, perWriter: Int, sequential: Int, runs: Int) 
             }
         }
         guard try log.latestSeq() == UInt64(writers * perWriter) else { throw RawError(message: "lost appends") }
+        let stats = log.commitStatistics
+        batchSizes.append(Double(stats.transactions) / Double(max(stats.commits, 1)))
         Measure.remove(dir)
 
         let dir2 = Measure.temporaryDirectory("single-\(run)")
@@ -102,9 +107,32 @@ func benchGroupCommit(writers: Int, perWriter: Int, sequential: Int, runs: Int) 
         Measure.remove(dir2)
         groupRates.append(Double(writers * perWriter) / groupTime)
         singleRates.append(Double(sequential) / singleTime)
+
+        // The floor: the same single-event commits on a bare LMDB environment, pre-encoded.
+        let rawDir = Measure.temporaryDirectory("raw-single-\(run)")
+        let env = try RawLMDB(directory: rawDir, mapSize: 1 << 30)
+        let events = (0..<sequential).map { n in
+            let (bytes, key) = RecordCodec.encode(Fixture.draft(pods[n], second: Int64(n)))
+            return RawEvent(seq: UInt64(n + 1), record: bytes,
+                            stateKey: Array(key.kind.utf8) + [0] + Array(key.namespace.utf8) + [0] + Array(key.name.utf8))
+        }
+        let rawTime = try Measure.seconds { for i in events.indices { try env.write(events[i...i]) } }
+        Measure.remove(rawDir)
+        rawSingleRates.append(Double(sequential) / rawTime)
+        let rawDir16 = Measure.temporaryDirectory("raw-16-\(run)")
+        let env16 = try RawLMDB(directory: rawDir16, mapSize: 1 << 30)
+        let raw16Time = try Measure.seconds {
+            for i in stride(from: 0, to: events.count, by: writers) { try env16.write(events[i..<min(i + writers, events.count)]) }
+        }
+        Measure.remove(rawDir16)
+        rawGroupRates.append(Double(sequential) / raw16Time)
     }
+    print("raw LMDB, one commit per event:     \(grouped(Measure.median(rawSingleRates))) events/s  runs \(runsText(rawSingleRates))")
+    print("raw LMDB, \(writers) events per commit: \(grouped(Measure.median(rawGroupRates))) events/s  runs \(runsText(rawGroupRates))")
+    print("  (the physical ceiling of the ratio below on this disk: \(fixed(Measure.median(rawGroupRates) / Measure.median(rawSingleRates), 1))x)")
     let g = Measure.median(groupRates)
     let s = Measure.median(singleRates)
+    print("average appends per commit with \(writers) writers: \(batchSizes.map { fixed($0, 1) }.joined(separator: ", "))")
     print("\(writers) writers, group commit: \(grouped(g)) appends/s  runs \(runsText(groupRates))")
     print("one writer, one fsync each:  \(grouped(s)) appends/s  runs \(runsText(singleRates))")
     print("ratio (medians): \(fixed(g / s, 1))x   target >= 10x")
