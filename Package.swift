@@ -18,6 +18,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", providers: [.apt(["liblmdb-dev"])]),
@@ -26,7 +29,14 @@ let package = Package(
         .target(name: "OrcaLMDB", dependencies: ["CLMDB", "OrcaLog"], swiftSettings: strict),
         .target(name: "OrcaStore", dependencies: ["OrcaAPI", "OrcaLog"], swiftSettings: strict),
         .target(name: "OrcaReplay", dependencies: ["OrcaAPI", "OrcaLog"], swiftSettings: strict),
-        .target(name: "Orca", dependencies: ["OrcaAPI", "OrcaLog", "OrcaStore", "OrcaReplay"], swiftSettings: strict),
+        .target(
+            name: "OrcaRuntime",
+            dependencies: ["OrcaAPI", "OrcaLog", "OrcaStore",
+                           .product(name: "Collections", package: "swift-collections"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: strict),
+        .target(name: "Orca", dependencies: ["OrcaAPI", "OrcaLog", "OrcaStore", "OrcaReplay", "OrcaRuntime"], swiftSettings: strict),
         .executableTarget(
             name: "OrcaCLI",
             dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore", "OrcaReplay",
@@ -38,6 +48,7 @@ let package = Package(
         .testTarget(name: "OrcaAPITests", dependencies: ["OrcaAPI"], swiftSettings: strict),
         .testTarget(name: "OrcaLogTests", dependencies: ["OrcaLog", "OrcaLMDB"], swiftSettings: strict),
         .testTarget(name: "OrcaStoreTests", dependencies: ["OrcaStore", "OrcaLog", "OrcaLMDB", "OrcaReplay"], swiftSettings: strict),
+        .testTarget(name: "OrcaRuntimeTests", dependencies: ["OrcaRuntime", "OrcaStore", "OrcaLog", "OrcaLMDB"], swiftSettings: strict),
         .testTarget(name: "OrcaCLITests", dependencies: ["OrcaCLI", "OrcaLogWriter", "OrcaLMDB", "OrcaLog", "OrcaReplay"],
                     swiftSettings: strict),
     ]

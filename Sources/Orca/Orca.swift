@@ -3,3 +3,4 @@
 @_exported import OrcaLog
 @_exported import OrcaStore
 @_exported import OrcaReplay
+@_exported import OrcaRuntime
