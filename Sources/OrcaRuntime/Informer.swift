@@ -1,0 +1,221 @@
+import HashTreeCollections
+public import OrcaAPI
+public import OrcaLog
+import Synchronization
+
+/// What an informer tells its handlers, after its cache has been updated.
+public enum InformerEvent: Sendable {
+    /// An object appeared. `initialList` is true for objects of the first list.
+    case added(EventRecord, initialList: Bool)
+    /// An object changed (old, new).
+    case updated(old: EventRecord, new: EventRecord)
+    /// An object went away; the record is its final state. `finalStateUnknown` is true when the
+    /// deletion itself was not seen (found missing on a relist — client-go's
+    /// `DeletedFinalStateUnknown`), and the record is the last state the cache knew.
+    case deleted(EventRecord, finalStateUnknown: Bool)
+
+    /// The newest record the event carries.
+    public var record: EventRecord {
+        switch self {
+        case .added(let r, _), .deleted(let r, _): return r
+        case .updated(_, let new): return new
+        }
+    }
+}
+
+/// A function that files an object under zero or more index values.
+public typealias IndexFunction = @Sendable (EventRecord) -> [String]
+
+/// The built-in indexes every informer keeps.
+public enum IndexName {
+    /// `metadata.namespace`.
+    public static let namespace = "namespace"
+    /// The UID of the object's controller owner reference.
+    public static let controllerUID = "controllerUID"
+    /// A pod's `spec.nodeName` (empty for unscheduled pods, which are not indexed).
+    public static let nodeName = "spec.nodeName"
+
+    static let builtIn: [String: IndexFunction] = [
+        namespace: { [$0.namespace] },
+        controllerUID: { record in
+            Unstructured(record.object).ownerReferences.filter { $0.controller == true }.map(\.uid)
+        },
+        nodeName: { record in
+            guard let node = record.object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty else { return [] }
+            return [node]
+        },
+    ]
+}
+
+/// An immutable view of one kind's cache at one seq of the log.
+///
+/// Taking a snapshot is O(1) and it never changes afterwards: the cache is a persistent hash
+/// tree, so the informer's next update shares everything it does not touch.
+public struct CacheSnapshot: Sendable {
+    public let kind: String
+    /// The log seq the snapshot reflects: every event up to it, none after.
+    public let seq: UInt64
+    let objects: TreeDictionary<ObjectKey, EventRecord>
+    let indexes: [String: TreeDictionary<String, TreeSet<ObjectKey>>]
+
+    /// The object's latest record, if the cache holds it.
+    public func get(namespace: String = "", name: String) -> EventRecord? {
+        objects[ObjectKey(kind: kind, namespace: namespace, name: name)]
+    }
+
+    public func get(_ key: ObjectKey) -> EventRecord? { objects[key] }
+
+    /// Every object (in `namespace` when given), in key order.
+    ///
+    /// - Complexity: O(n log n) in the number of objects returned.
+    public func list(namespace: String? = nil) -> [EventRecord] {
+        let records: [EventRecord]
+        if let namespace {
+            records = byIndex(IndexName.namespace, namespace)
+        } else {
+            records = Array(objects.values)
+        }
+        return records.sorted { $0.key < $1.key }
+    }
+
+    /// Objects filed under `value` in the index `name`, in key order; empty for an unknown index.
+    public func byIndex(_ name: String, _ value: String) -> [EventRecord] {
+        guard let keys = indexes[name]?[value] else { return [] }
+        return keys.compactMap { objects[$0] }.sorted { $0.key < $1.key }
+    }
+
+    public var count: Int { objects.count }
+}
+
+/// The shared, indexed cache of one kind, fed from the log by ``SharedInformers``.
+///
+/// Contract (the full statement is in Docs/Consistency.md):
+/// - Events are applied in log order; handlers see each change after the cache holds it.
+/// - Every change is delivered to every handler, in order, none skipped — except across a
+///   relist after a gap, where what changed in between is delivered as one update per object
+///   (or a `finalStateUnknown` delete), as client-go's `Replace`.
+/// - An update whose record is identical to the cached one (same seq) is not delivered.
+public final class Informer: Sendable {
+    public let kind: String
+
+    struct State {
+        var objects = TreeDictionary<ObjectKey, EventRecord>()
+        var indexes: [String: TreeDictionary<String, TreeSet<ObjectKey>>] = [:]
+        var indexFunctions: [String: IndexFunction]
+        var seq: UInt64 = 0
+        var synced = false
+        var handlers: [@Sendable (InformerEvent) -> Void] = []
+    }
+
+    let state: Mutex<State>
+
+    init(kind: String) {
+        self.kind = kind
+        var s = State(indexFunctions: IndexName.builtIn)
+        for name in s.indexFunctions.keys { s.indexes[name] = [:] }
+        state = Mutex(s)
+    }
+
+    /// The current cache, as an immutable snapshot.
+    public var snapshot: CacheSnapshot {
+        state.withLock { CacheSnapshot(kind: kind, seq: $0.seq, objects: $0.objects, indexes: $0.indexes) }
+    }
+
+    /// True once the first list has been applied.
+    public var hasSynced: Bool { state.withLock { $0.synced } }
+
+    /// The seq of the last event applied.
+    public var seq: UInt64 { state.withLock { $0.seq } }
+
+    /// Registers a handler. A handler added after the first list is first told about every cached
+    /// object (`initialList: true`), in key order, so it misses nothing.
+    public func addHandler(_ handler: @escaping @Sendable (InformerEvent) -> Void) {
+        let existing = state.withLock { s -> [EventRecord] in
+            s.handlers.append(handler)
+            return s.synced ? s.objects.values.sorted { $0.key < $1.key } : []
+        }
+        for record in existing { handler(.added(record, initialList: true)) }
+    }
+
+    /// Adds an index; objects already cached are indexed at once.
+    public func addIndex(_ name: String, _ function: @escaping IndexFunction) {
+        state.withLock { s in
+            s.indexFunctions[name] = function
+            var index = TreeDictionary<String, TreeSet<ObjectKey>>()
+            for (key, record) in s.objects {
+                for value in function(record) { index[value, default: []].insert(key) }
+            }
+            s.indexes[name] = index
+        }
+    }
+
+    // MARK: Applying (called by SharedInformers, in log order)
+
+    /// Applies one record of this kind. Returns the event to deliver, if any.
+    func apply(_ record: EventRecord) -> InformerEvent? {
+        state.withLock { s -> InformerEvent? in
+            guard record.seq > s.seq else { return nil }
+            s.seq = record.seq
+            let key = record.key
+            let old = s.objects[key]
+            if record.type == .deleted {
+                guard let old else { return nil }
+                Self.unindex(old, &s)
+                s.objects[key] = nil
+                return .deleted(record, finalStateUnknown: false)
+            }
+            if let old { Self.unindex(old, &s) }
+            s.objects[key] = record
+            Self.index(record, &s)
+            if let old { return .updated(old: old, new: record) }
+            return .added(record, initialList: false)
+        }
+    }
+
+    /// Replaces the cache with a list taken at `seq` and returns the events that turn the old
+    /// cache into the new one (all adds, on the first list).
+    func replace(with records: [EventRecord], seq: UInt64) -> [InformerEvent] {
+        state.withLock { s -> [InformerEvent] in
+            let first = !s.synced
+            var events: [InformerEvent] = []
+            var fresh = TreeDictionary<ObjectKey, EventRecord>()
+            for record in records { fresh[record.key] = record }
+            for (key, old) in s.objects where fresh[key] == nil {
+                events.append(.deleted(old, finalStateUnknown: true))
+            }
+            for record in records.sorted(by: { $0.key < $1.key }) {
+                if let old = s.objects[record.key] {
+                    if old.seq != record.seq { events.append(.updated(old: old, new: record)) }
+                } else {
+                    events.append(.added(record, initialList: first))
+                }
+            }
+            s.objects = fresh
+            for name in s.indexFunctions.keys { s.indexes[name] = [:] }
+            for record in records { Self.index(record, &s) }
+            s.seq = max(s.seq, seq)
+            s.synced = true
+            return events
+        }
+    }
+
+    func deliver(_ events: [InformerEvent]) {
+        let handlers = state.withLock { $0.handlers }
+        for event in events { for handler in handlers { handler(event) } }
+    }
+
+    static func index(_ record: EventRecord, _ s: inout State) {
+        for (name, function) in s.indexFunctions {
+            for value in function(record) { s.indexes[name, default: [:]][value, default: []].insert(record.key) }
+        }
+    }
+
+    static func unindex(_ record: EventRecord, _ s: inout State) {
+        for (name, function) in s.indexFunctions {
+            for value in function(record) {
+                s.indexes[name]?[value]?.remove(record.key)
+                if s.indexes[name]?[value]?.isEmpty == true { s.indexes[name]?[value] = nil }
+            }
+        }
+    }
+}
