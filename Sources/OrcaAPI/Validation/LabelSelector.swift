@@ -7,6 +7,12 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
         public var op: Operator
         public var values: [String]
 
+        public init(key: String, op: Operator, values: [String] = []) {
+            self.key = key
+            self.op = op
+            self.values = values
+        }
+
         public func matches(_ labels: [String: String]) -> Bool {
             switch op {
             case .equals: return labels[key] == values.first
@@ -25,6 +31,11 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
 
     /// Matches every object (an empty, non-nil selector).
     public static let everything = LabelSelector()
+
+    /// A Service-style selector: every label in `labels` must be equal. Empty selects everything.
+    public init(matching labels: [String: String]) {
+        requirements = labels.sorted { $0.key < $1.key }.map { Requirement(key: $0.key, op: .equals, values: [$0.value]) }
+    }
 
     public func matches(_ labels: [String: String]) -> Bool { requirements.allSatisfy { $0.matches(labels) } }
     public var isEmpty: Bool { requirements.isEmpty }

@@ -1,0 +1,168 @@
+import Logging
+import Metrics
+import OrcaAPI
+import OrcaLog
+import OrcaStore
+import Synchronization
+
+/// One registered controller: its reconciler, its work queue and the handlers that feed it.
+///
+/// Built by ``ControllerManager/register(_:)``; the manager drives it (``processNext()`` in a
+/// simulation, worker tasks in live mode).
+public final class Controller: Sendable {
+    public let name: String
+    /// The kind of its requests.
+    public let kind: String
+    public let queue: WorkQueue<ReconcileRequest>
+    public let workers: Int
+
+    let reconcileFunction: @Sendable (ReconcileRequest, ReconcileContext) async throws -> ReconcileResult
+    let informers: SharedInformers
+    let store: Store
+    let clock: any Clock
+    let identities: any IdentityGenerator
+    let logger: Logger
+    /// The newest event seq that queued each request, handed to the reconcile as its cause.
+    let causes = Mutex<[ReconcileRequest: UInt64]>([:])
+    /// Terminal errors by request, kept until the request reconciles cleanly.
+    let terminalErrors = Mutex<[ReconcileRequest: String]>([:])
+    let reconciles: Counter
+    let failures: Counter
+
+    init<R: Reconciler>(_ reconciler: R, informers: SharedInformers, store: Store, clock: any Clock,
+                        identities: any IdentityGenerator, scheduler: WorkQueue<ReconcileRequest>.Scheduler, logger: Logger) {
+        name = R.name
+        kind = R.Object.kind
+        let configuration = R.configuration
+        workers = max(1, configuration.workers)
+        queue = WorkQueue(clock: clock, scheduler: scheduler, rateLimiter: configuration.rateLimiter?())
+        reconcileFunction = { request, context in try await reconciler.reconcile(request, context: context) }
+        self.informers = informers
+        self.store = store
+        self.clock = clock
+        self.identities = identities
+        var logger = logger
+        logger[metadataKey: "controller"] = .string(R.name)
+        self.logger = logger
+        reconciles = Counter(label: "orca_reconcile_total", dimensions: [("controller", R.name)])
+        failures = Counter(label: "orca_reconcile_errors_total", dimensions: [("controller", R.name)])
+
+        let observeContext = ObserveContext(informers: informers, controller: R.name, clock: clock)
+        var watches = [Watch(R.Object.kind, .same)]
+        watches += configuration.watches.filter { !($0.kind == R.Object.kind && Self.isSame($0.mapping)) }
+        let primary = R.Object.kind
+        for watch in watches {
+            let informer = informers.informer(for: watch.kind)
+            informer.addHandler { [self] event in
+                reconciler.observe(event, context: observeContext)
+                let requests = Self.map(event, watch.mapping, primary: primary, context: observeContext)
+                for request in requests { enqueue(request, cause: event.record.seq) }
+            }
+        }
+    }
+
+    static func isSame(_ mapping: Watch.Mapping) -> Bool {
+        if case .same = mapping { return true }
+        return false
+    }
+
+    func enqueue(_ request: ReconcileRequest, cause: UInt64) {
+        causes.withLock { $0[request] = max($0[request] ?? 0, cause) }
+        queue.add(request)
+    }
+
+    /// The requests an event maps to.
+    static func map(_ event: InformerEvent, _ mapping: Watch.Mapping, primary: String, context: ObserveContext) -> [ReconcileRequest] {
+        var records = [event.record]
+        if case .updated(let old, _) = event { records.insert(old, at: 0) }
+        var out: [ReconcileRequest] = []
+        func add(_ r: ReconcileRequest) { if !out.contains(r) { out.append(r) } }
+        switch mapping {
+        case .same:
+            add(ReconcileRequest(event.record))
+        case .controllerOwner:
+            for record in records {
+                for owner in Unstructured(record.object).ownerReferences where owner.controller == true && owner.kind == primary {
+                    add(ReconcileRequest(namespace: record.namespace, name: owner.name))
+                }
+            }
+        case .selector:
+            let candidates = context.snapshot(primary)
+            for record in records {
+                let labels = Unstructured(record.object).labels
+                for object in candidates.list(namespace: record.namespace) {
+                    guard let selectorJSON = object.object[path: ["spec", "selector"]] else { continue }
+                    let selector: LabelSelector
+                    if case .object(let o) = selectorJSON, o["matchLabels"] == nil && o["matchExpressions"] == nil {
+                        // A Service's selector: a plain label map.
+                        var labels: [String: String] = [:]
+                        for entry in o { if let v = entry.value.stringValue { labels[entry.key] = v } }
+                        selector = LabelSelector(matching: labels)
+                        if selector.isEmpty { continue }
+                    } else {
+                        guard let parsed = try? LabelSelector(json: selectorJSON), !parsed.isEmpty else { continue }
+                        selector = parsed
+                    }
+                    if selector.matches(labels) { add(ReconcileRequest(object)) }
+                }
+            }
+        case .nodeName:
+            for record in records {
+                if let node = record.object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty {
+                    add(ReconcileRequest(name: node))
+                }
+            }
+        case .all:
+            for object in context.snapshot(primary).list() { add(ReconcileRequest(object)) }
+        case .custom(let function):
+            for r in function(event, context) { add(r) }
+        }
+        return out
+    }
+
+    /// Takes the next ready request, reconciles it and files the result. Returns false when the
+    /// queue had nothing ready. Used by the simulation, one reconcile at a time.
+    @discardableResult
+    public func processNext() async -> Bool {
+        queue.promoteReady()
+        guard let request = queue.tryGet() else { return false }
+        await process(request)
+        return true
+    }
+
+    /// Worker loop for live mode: returns when the queue shuts down.
+    func runWorker() async {
+        while let request = await queue.get() { await process(request) }
+    }
+
+    func process(_ request: ReconcileRequest) async {
+        defer { queue.done(request) }
+        let cause = causes.withLock { $0.removeValue(forKey: request) }
+        let writeContext = WriteContext(actor: "controller/\(name)", cause: cause)
+        let client = StoreClient(store: store, writeContext: writeContext)
+        var logger = self.logger
+        logger[metadataKey: "request"] = .string(request.description)
+        let context = ReconcileContext(informers: informers, controller: name, cause: cause, clock: clock,
+                                       identities: identities, logger: logger, client: client,
+                                       events: EventRecorder(client: client, clock: clock, component: "\(name)-controller"))
+        reconciles.increment()
+        do {
+            let result = try await reconcileFunction(request, context)
+            terminalErrors.withLock { $0[request] = nil }
+            queue.forget(request)
+            if case .requeue(let after) = result { queue.addAfter(request, after) }
+        } catch let error as TerminalError {
+            failures.increment()
+            logger.error("reconcile failed permanently: \(error.message)")
+            terminalErrors.withLock { $0[request] = error.message }
+            queue.forget(request)
+        } catch {
+            failures.increment()
+            logger.debug("reconcile failed, retrying with back-off: \(error)")
+            queue.addRateLimited(request)
+        }
+    }
+
+    /// The message of the last terminal error of `request`, until it reconciles cleanly.
+    public func terminalError(of request: ReconcileRequest) -> String? { terminalErrors.withLock { $0[request] } }
+}

@@ -1,0 +1,133 @@
+public import Logging
+public import OrcaAPI
+public import OrcaLog
+public import OrcaStore
+
+/// Everything a reconcile may use: caches, a store client, time, identities, a logger and an
+/// event recorder. Writes through ``client`` are stamped with the controller as `actor` and the
+/// seq of the event that triggered this reconcile as `cause`.
+public struct ReconcileContext: Sendable {
+    let informers: SharedInformers
+    /// `replicaset`.
+    public let controller: String
+    /// The seq of the newest event that queued this request; nil for a timer or retry.
+    public let cause: UInt64?
+    public let clock: any Clock
+    public let identities: any IdentityGenerator
+    public let logger: Logger
+    public let client: StoreClient
+    public let events: EventRecorder
+
+    /// The cache of `kind`.
+    public func snapshot(_ kind: String) -> CacheSnapshot { informers.informer(for: kind).snapshot }
+
+    /// The cached object of type `T` named by `request`, if any.
+    public func get<T: ResourceView>(_ type: T.Type, _ request: ReconcileRequest) -> T? {
+        snapshot(T.kind).get(namespace: request.namespace, name: request.name).flatMap { T($0.object) }
+    }
+
+    /// Every cached object of type `T` (in `namespace` when given), in name order.
+    public func list<T: ResourceView>(_ type: T.Type, namespace: String? = nil) -> [T] {
+        snapshot(T.kind).list(namespace: namespace).compactMap { T($0.object) }
+    }
+
+    /// The current time on the context's clock.
+    public var now: Timestamp { clock.now() }
+}
+
+/// The store, with every write stamped `actor: controller/<name>` and the reconcile's cause.
+public struct StoreClient: Sendable {
+    public let store: Store
+    public let writeContext: WriteContext
+
+    public init(store: Store, writeContext: WriteContext) {
+        self.store = store
+        self.writeContext = writeContext
+    }
+
+    @discardableResult
+    public func create<T: ResourceView>(_ object: T) async throws -> T {
+        try await convert(store.create(object.json, context: writeContext))
+    }
+
+    @discardableResult
+    public func update<T: ResourceView>(_ object: T) async throws -> T {
+        try await convert(store.update(object.json, context: writeContext))
+    }
+
+    @discardableResult
+    public func updateStatus<T: ResourceView>(_ object: T) async throws -> T {
+        try await convert(store.updateStatus(object.json, context: writeContext))
+    }
+
+    @discardableResult
+    public func patch(kind: String, namespace: String, name: String, mergePatch: JSONValue) async throws -> Unstructured {
+        try await store.patch(kind: kind, namespace: namespace, name: name, mergePatch: mergePatch, context: writeContext)
+    }
+
+    @discardableResult
+    public func delete(kind: String, namespace: String, name: String, options: DeleteOptions = DeleteOptions()) async throws -> DeleteOutcome {
+        try await store.delete(kind: kind, namespace: namespace, name: name, options: options, context: writeContext)
+    }
+
+    @discardableResult
+    public func bind(podNamespace: String, podName: String, nodeName: String) async throws -> Unstructured {
+        try await store.bind(podNamespace: podNamespace, podName: podName, nodeName: nodeName, context: writeContext)
+    }
+
+    func convert<T: ResourceView>(_ u: Unstructured) throws -> T {
+        guard let typed = T(u.value) else { throw StoreError(.internalError, "the store returned a \(u.kind) where a \(T.kind) was written") }
+        return typed
+    }
+}
+
+/// Records Kubernetes `Event` objects (core/v1) about the objects a controller acts on, as
+/// client-go's `record.EventRecorder` does: `reason`, `message`, type `Normal` or `Warning`,
+/// `source.component` the controller's component name.
+public struct EventRecorder: Sendable {
+    let client: StoreClient
+    let clock: any Clock
+    /// `replicaset-controller`.
+    public let component: String
+
+    /// Creates the Event. Failures are logged by the caller's logger, never thrown: an event is
+    /// best-effort, as in Kubernetes.
+    @discardableResult
+    public func record(_ object: EventRecord, type: String = "Normal", reason: String, message: String) async -> Bool {
+        let now = clock.now()
+        var event = Event(metadata: ObjectMeta())
+        // Kubernetes names events `<object>.<unix nanoseconds in hex>`; under a virtual clock
+        // several events share an instant, so a taken name moves on to the next nanosecond.
+        event.metadata.namespace = object.namespace.isEmpty ? "default" : object.namespace
+        var involved = ObjectReference()
+        involved.apiVersion = object.object["apiVersion"]?.stringValue
+        involved.kind = object.kind
+        involved.namespace = object.namespace.isEmpty ? nil : object.namespace
+        involved.name = object.name
+        involved.uid = object.uid
+        involved.resourceVersion = String(object.seq)
+        event.involvedObject = involved
+        event.reason = reason
+        event.message = message
+        event.type = type
+        event.count = 1
+        event.firstTimestamp = now
+        event.lastTimestamp = now
+        var source = EventSource()
+        source.component = component
+        event.source = source
+        event.reportingComponent = component
+        for offset in Int64(0)..<64 {
+            event.metadata.name = "\(object.name).\(String(UInt64(bitPattern: now.nanoseconds &+ offset), radix: 16))"
+            do {
+                try await client.create(event)
+                return true
+            } catch let error as StoreError where error.reason == .alreadyExists {
+                continue
+            } catch {
+                return false
+            }
+        }
+        return false
+    }
+}
