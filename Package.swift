@@ -32,14 +32,20 @@ let package = Package(
         .target(
             name: "OrcaRuntime",
             dependencies: ["OrcaAPI", "OrcaLog", "OrcaStore",
-                           .product(name: "Collections", package: "swift-collections"),
+                           .product(name: "DequeModule", package: "swift-collections"),
+                           .product(name: "HeapModule", package: "swift-collections"),
+                           .product(name: "HashTreeCollections", package: "swift-collections"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strict),
         .target(name: "Orca", dependencies: ["OrcaAPI", "OrcaLog", "OrcaStore", "OrcaReplay", "OrcaRuntime"], swiftSettings: strict),
+        .target(name: "TTLAfterFinishedController", dependencies: ["Orca"],
+                path: "Controllers/Examples/TTLAfterFinished", swiftSettings: strict),
         .executableTarget(
             name: "OrcaCLI",
-            dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore", "OrcaReplay",
+            dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore", "OrcaReplay", "OrcaRuntime",
+                           "TTLAfterFinishedController",
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/orca", swiftSettings: strict),
         .executableTarget(
@@ -49,7 +55,9 @@ let package = Package(
         .testTarget(name: "OrcaLogTests", dependencies: ["OrcaLog", "OrcaLMDB"], swiftSettings: strict),
         .testTarget(name: "OrcaStoreTests", dependencies: ["OrcaStore", "OrcaLog", "OrcaLMDB", "OrcaReplay"], swiftSettings: strict),
         .testTarget(name: "OrcaRuntimeTests", dependencies: ["OrcaRuntime", "OrcaStore", "OrcaLog", "OrcaLMDB"], swiftSettings: strict),
-        .testTarget(name: "OrcaCLITests", dependencies: ["OrcaCLI", "OrcaLogWriter", "OrcaLMDB", "OrcaLog", "OrcaReplay"],
+        .testTarget(name: "TTLAfterFinishedControllerTests", dependencies: ["TTLAfterFinishedController", "Orca", "OrcaLMDB"],
+                    path: "Tests/Controllers/TTLAfterFinishedControllerTests", swiftSettings: strict),
+        .testTarget(name: "OrcaCLITests", dependencies: ["OrcaCLI", "OrcaLogWriter", "OrcaLMDB", "OrcaLog", "OrcaReplay", "OrcaStore"],
                     swiftSettings: strict),
     ]
 )

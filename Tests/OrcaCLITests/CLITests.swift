@@ -1,5 +1,7 @@
 import Foundation
 import OrcaAPI
+import OrcaLMDB
+import OrcaStore
 import Testing
 
 @Suite("orca command line")
@@ -95,5 +97,63 @@ struct CLITests {
         }
         #expect(alive.count > 1)
         #expect(early["items"]?.arrayValue?.count == alive.count)
+    }
+}
+
+@Suite("orca run")
+struct RunCommandTests {
+    @Test("orca run lists its controllers and rejects unknown ones")
+    func help() throws {
+        let help = try run("orca", ["run", "--help"])
+        #expect(help.stdout.contains("ttl-after-finished"))
+        let dir = TemporaryDirectory()
+        let bad = try run("orca", ["run", "--controllers", "nope", "--data", dir.sub("d")])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains(#"unknown controller "nope""#))
+    }
+
+    @Test("a controller in `orca run` reacts to objects applied by `orca apply` from another process")
+    func liveReaction() async throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("data")
+        let manifest = """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: short, namespace: default}
+        spec:
+          ttlSecondsAfterFinished: 0
+          template:
+            spec:
+              restartPolicy: Never
+              containers: [{name: c, image: busybox}]
+        """
+        #expect(try run("orca", ["apply", "-f", "-", "--data", data], stdin: manifest).status == 0)
+        let server = Process()
+        server.executableURL = productsDirectory.appendingPathComponent("orca")
+        server.arguments = ["run", "--data", data]
+        server.standardOutput = Pipe()
+        server.standardError = Pipe()
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+
+        // Finish the Job from this process (no Job controller runs here), through the store.
+        let store = Store(log: try LMDBEventLog(path: data))
+        let current = try #require(try store.get(kind: "Job", name: "short"))
+        var status = current.value
+        status[path: ["status"]] = ["conditions": [["type": "Complete", "status": "True",
+                                                   "lastTransitionTime": .string(SystemClock().now().rfc3339)]]]
+        _ = try await store.updateStatus(status)
+
+        var deleting = false
+        for _ in 0..<300 {
+            if try store.get(kind: "Job", name: "short")?.deletionTimestamp != nil { deleting = true; break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(deleting, "the ttl-after-finished controller in `orca run` deleted the Job")
+        let history = try run("orca", ["describe", "job", "short", "--data", data])
+        #expect(history.stdout.contains("controller/ttl-after-finished"))
+        server.interrupt()
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
     }
 }

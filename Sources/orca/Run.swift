@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OrcaAPI
+import OrcaLMDB
+import OrcaRuntime
+import OrcaStore
+import TTLAfterFinishedController
+
+/// Every controller `orca run` can start, built-ins and examples alike.
+enum Catalog {
+    static let registry = ControllerRegistry([
+        ControllerDescriptor({ TTLAfterFinishedController() },
+                             summary: "deletes finished Jobs spec.ttlSecondsAfterFinished seconds after they finish"),
+    ])
+
+    static var helpText: String {
+        let width = (registry.names.map(\.count).max() ?? 0) + 2
+        return "Controllers:\n" + registry.descriptors.map {
+            "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary
+        }.joined(separator: "\n")
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run controllers against the data directory until interrupted.",
+        discussion: Catalog.helpText + """
+
+
+        Writes from other processes on the same data directory (`orca apply`) are seen within \
+        milliseconds. SIGINT or SIGTERM stops the controllers after the reconciles in flight.
+        """)
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(name: .long, help: "Comma-separated controller names to run (default: all).")
+    var controllers: String?
+
+    func run() async throws {
+        try await reportingErrors {
+            let names = controllers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            let selected: [ControllerDescriptor]
+            do {
+                selected = try Catalog.registry.select(names)
+            } catch {
+                throw CLIError("error: \(error)")
+            }
+            let log = try dataOptions.openLog(create: true)
+            var logger = Logger(label: "orca")
+            logger.logLevel = .info
+            let manager = ControllerManager(log: log, clock: SystemClock(), identities: RandomIdentityGenerator(),
+                                            scheduler: .live, logger: logger)
+            for descriptor in selected { descriptor.install(into: manager) }
+            Output.err("orca run: \(selected.map(\.name).joined(separator: ", ")) on \(dataOptions.data) (Ctrl-C to stop)")
+
+            let task = Task { try await manager.run() }
+            let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { task.cancel() }
+                source.resume()
+                return source
+            }
+            defer { signals.forEach { $0.cancel() } }
+            try await task.value
+            Output.err("orca run: stopped")
+        }
+    }
+}
