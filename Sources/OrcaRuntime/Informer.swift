@@ -38,7 +38,10 @@ public enum IndexName {
     static let builtIn: [String: IndexFunction] = [
         namespace: { [$0.namespace] },
         controllerUID: { record in
-            Unstructured(record.object).ownerReferences.filter { $0.controller == true }.map(\.uid)
+            guard case .array(let owners)? = record.object[path: ["metadata", "ownerReferences"]] else { return [] }
+            return owners.compactMap { owner in
+                owner["controller"] == .bool(true) ? owner["uid"]?.stringValue : nil
+            }
         },
         nodeName: { record in
             guard let node = record.object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty else { return [] }
@@ -164,10 +167,12 @@ public final class Informer: Sendable {
                 s.objects[key] = nil
                 return .deleted(record, finalStateUnknown: false)
             }
-            if let old { Self.unindex(old, &s) }
             s.objects[key] = record
+            if let old {
+                Self.reindex(old: old, new: record, &s)
+                return .updated(old: old, new: record)
+            }
             Self.index(record, &s)
-            if let old { return .updated(old: old, new: record) }
             return .added(record, initialList: false)
         }
     }
@@ -207,6 +212,23 @@ public final class Informer: Sendable {
     static func index(_ record: EventRecord, _ s: inout State) {
         for (name, function) in s.indexFunctions {
             for value in function(record) { s.indexes[name, default: [:]][value, default: []].insert(record.key) }
+        }
+    }
+
+    /// Moves an updated object between index values, touching only the indexes whose values
+    /// changed (most updates change none).
+    static func reindex(old: EventRecord, new: EventRecord, _ s: inout State) {
+        for (name, function) in s.indexFunctions {
+            let before = function(old)
+            let after = function(new)
+            guard before != after else { continue }
+            for value in before where !after.contains(value) {
+                s.indexes[name]?[value]?.remove(old.key)
+                if s.indexes[name]?[value]?.isEmpty == true { s.indexes[name]?[value] = nil }
+            }
+            for value in after where !before.contains(value) {
+                s.indexes[name, default: [:]][value, default: []].insert(new.key)
+            }
         }
     }
 

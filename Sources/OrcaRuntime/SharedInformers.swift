@@ -74,14 +74,14 @@ public final class SharedInformers: Sendable {
             try relist()
             return records.count
         }
+        let informers = state.withLock { $0.informers }
         for record in records {
             guard record.seq == expected else {
                 try relist()
                 return records.count
             }
             expected += 1
-            let informer = state.withLock { $0.informers[record.kind] }
-            if let informer, let event = informer.apply(record) { informer.deliver([event]) }
+            if let informer = informers[record.kind], let event = informer.apply(record) { informer.deliver([event]) }
             state.withLock { $0.position = record.seq }
         }
         return records.count
