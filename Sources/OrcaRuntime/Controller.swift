@@ -91,18 +91,7 @@ public final class Controller: Sendable {
             for record in records {
                 let labels = Unstructured(record.object).labels
                 for object in candidates.list(namespace: record.namespace) {
-                    guard let selectorJSON = object.object[path: ["spec", "selector"]] else { continue }
-                    let selector: LabelSelector
-                    if case .object(let o) = selectorJSON, o["matchLabels"] == nil && o["matchExpressions"] == nil {
-                        // A Service's selector: a plain label map.
-                        var labels: [String: String] = [:]
-                        for entry in o { if let v = entry.value.stringValue { labels[entry.key] = v } }
-                        selector = LabelSelector(matching: labels)
-                        if selector.isEmpty { continue }
-                    } else {
-                        guard let parsed = try? LabelSelector(json: selectorJSON), !parsed.isEmpty else { continue }
-                        selector = parsed
-                    }
+                    guard let selector = LabelSelector(specSelector: object.object[path: ["spec", "selector"]]) else { continue }
                     if selector.matches(labels) { add(ReconcileRequest(object)) }
                 }
             }

@@ -88,4 +88,17 @@ struct ValueTests {
         #expect(ResourceKind.lookup("ep")?.kind == "Endpoints")
         #expect(ResourceKind.lookup("widgets") == nil)
     }
+
+    @Test("spec selectors in both shapes: a LabelSelector and a Service's plain map; empty selects nothing")
+    func specSelectors() throws {
+        let rs = try #require(LabelSelector(specSelector: try JSONValue.parse(#"{"matchLabels":{"app":"web"},"matchExpressions":[{"key":"tier","operator":"NotIn","values":["db"]}]}"#)))
+        #expect(rs.matches(["app": "web", "tier": "front"]))
+        #expect(!rs.matches(["app": "web", "tier": "db"]))
+        let svc = try #require(LabelSelector(specSelector: try JSONValue.parse(#"{"app":"web"}"#)))
+        #expect(svc.matches(["app": "web", "x": "y"]))
+        #expect(!svc.matches(["app": "db"]))
+        #expect(LabelSelector(specSelector: try JSONValue.parse("{}")) == nil)
+        #expect(LabelSelector(specSelector: nil) == nil)
+        #expect(LabelSelector(specSelector: try JSONValue.parse(#"{"matchExpressions":[{"key":"a","operator":"Bogus"}]}"#)) == nil)
+    }
 }

@@ -177,4 +177,39 @@ struct ControllerTests {
         running.cancel()
         try await running.value
     }
+
+    struct ServiceWatcher: Reconciler {
+        typealias Object = Service
+        static let name = "service-watcher"
+        static var configuration: ControllerConfiguration {
+            ControllerConfiguration(watches: [Watch("Pod", .selector), Watch("Pod", .nodeName)])
+        }
+        let calls = Calls()
+        func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
+            calls.list.withLock { $0.append(request.description) }
+            return .done
+        }
+    }
+
+    @Test("selector and node-name mappings: a pod's event queues the Services that select it and its node")
+    func selectorMapping() async throws {
+        let log = InMemoryEventLog()
+        let manager = ControllerManager(log: log, clock: VirtualClock(), identities: SeededIdentityGenerator(seed: 1), scheduler: .manual)
+        let watcher = ServiceWatcher()
+        manager.register(watcher)
+        for (name, selector) in [("web", "{app: web}"), ("db", "{app: db}"), ("none", "{}")] {
+            _ = try await manager.store.create(try manifest("""
+            apiVersion: v1
+            kind: Service
+            metadata: {name: \(name), namespace: default}
+            spec: {selector: \(selector), ports: [{port: 80}]}
+            """))
+        }
+        try await manager.drain()
+        #expect(watcher.calls.list.withLock { $0 }.sorted() == ["default/db", "default/none", "default/web"])
+        watcher.calls.list.withLock { $0 = [] }
+        _ = try await manager.store.create(pod("p", node: "node-1"))
+        try await manager.drain()
+        #expect(watcher.calls.list.withLock { $0 } == ["default/web", "node-1"])
+    }
 }

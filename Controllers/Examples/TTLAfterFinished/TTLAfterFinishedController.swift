@@ -26,10 +26,12 @@ public struct TTLAfterFinishedController: Reconciler {
         case .delete:
             context.logger.info("deleting finished job past its TTL")
             do {
+                // As upstream: foreground (pods go first), and only the Job we looked at.
                 try await context.client.delete(kind: Job.kind, namespace: request.namespace, name: request.name,
-                                                options: DeleteOptions(propagationPolicy: .foreground))
+                                                options: DeleteOptions(propagationPolicy: .foreground,
+                                                                       preconditionUID: job.metadata.uid))
             } catch let error as StoreError where error.reason == .notFound {
-                return .done
+                // Already gone: nothing left to do.
             }
             return .done
         }

@@ -32,6 +32,23 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
     /// Matches every object (an empty, non-nil selector).
     public static let everything = LabelSelector()
 
+    /// The selector an object's `spec.selector` declares, in either shape Kubernetes uses: a
+    /// `LabelSelector` (`matchLabels`/`matchExpressions`: ReplicaSet, Job, DaemonSet) or a plain
+    /// label map (Service). Nil when absent, malformed or empty — an empty selector selects
+    /// nothing for a controller.
+    public init?(specSelector json: JSONValue?) {
+        guard case .object(let o)? = json else { return nil }
+        if o["matchLabels"] == nil && o["matchExpressions"] == nil {
+            var labels: [String: String] = [:]
+            for entry in o { if let v = entry.value.stringValue { labels[entry.key] = v } }
+            self.init(matching: labels)
+        } else {
+            guard let parsed = try? LabelSelector(json: .object(o)) else { return nil }
+            self = parsed
+        }
+        if isEmpty { return nil }
+    }
+
     /// A Service-style selector: every label in `labels` must be equal. Empty selects everything.
     public init(matching labels: [String: String]) {
         requirements = labels.sorted { $0.key < $1.key }.map { Requirement(key: $0.key, op: .equals, values: [$0.value]) }
