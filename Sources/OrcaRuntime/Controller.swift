@@ -47,9 +47,10 @@ public final class Controller: Sendable {
         reconciles = Counter(label: "orca_reconcile_total", dimensions: [("controller", R.name)])
         failures = Counter(label: "orca_reconcile_errors_total", dimensions: [("controller", R.name)])
 
+        for index in configuration.indexes { informers.informer(for: index.kind).addIndex(index.name, index.function) }
         let observeContext = ObserveContext(informers: informers, controller: R.name, clock: clock)
-        var watches = [Watch(R.Object.kind, .same)]
-        watches += configuration.watches.filter { !($0.kind == R.Object.kind && Self.isSame($0.mapping)) }
+        var watches = configuration.watchesPrimary ? [Watch(R.Object.kind, .same)] : []
+        watches += configuration.watches.filter { !(configuration.watchesPrimary && $0.kind == R.Object.kind && Self.isSame($0.mapping)) }
         let primary = R.Object.kind
         for watch in watches {
             let informer = informers.informer(for: watch.kind)
@@ -59,6 +60,8 @@ public final class Controller: Sendable {
                 for request in requests { enqueue(request, cause: event.record.seq) }
             }
         }
+        _ = informers.informer(for: R.Object.kind)
+        for request in configuration.initialRequests { queue.add(request) }
     }
 
     static func isSame(_ mapping: Watch.Mapping) -> Bool {

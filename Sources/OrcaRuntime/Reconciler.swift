@@ -70,12 +70,36 @@ public struct ControllerConfiguration: Sendable {
     public var workers: Int
     /// The retry policy; nil is client-go's default controller rate limiter.
     public var rateLimiter: (@Sendable () -> any RateLimiter<ReconcileRequest>)?
+    /// Whether every event of the primary kind queues its object (true for nearly every
+    /// controller; false for one driven only by timers and ``initialRequests``, such as pod GC).
+    public var watchesPrimary: Bool
+    /// Requests queued once when the controller is registered (the first tick of a periodic
+    /// controller, which then keeps itself going with `.requeue(after:)`).
+    public var initialRequests: [ReconcileRequest]
+    /// Extra informer indexes the controller's mappings and reconciles use.
+    public var indexes: [Index]
 
     public init(watches: [Watch] = [], workers: Int = 1,
-                rateLimiter: (@Sendable () -> any RateLimiter<ReconcileRequest>)? = nil) {
+                rateLimiter: (@Sendable () -> any RateLimiter<ReconcileRequest>)? = nil,
+                watchesPrimary: Bool = true, initialRequests: [ReconcileRequest] = [], indexes: [Index] = []) {
+        self.indexes = indexes
         self.watches = watches
         self.workers = workers
         self.rateLimiter = rateLimiter
+        self.watchesPrimary = watchesPrimary
+        self.initialRequests = initialRequests
+    }
+}
+
+/// A named index on one kind's informer (see ``CacheSnapshot/byIndex(_:_:)``).
+public struct Index: Sendable {
+    public var kind: String
+    public var name: String
+    public var function: IndexFunction
+    public init(kind: String, name: String, function: @escaping IndexFunction) {
+        self.kind = kind
+        self.name = name
+        self.function = function
     }
 }
 

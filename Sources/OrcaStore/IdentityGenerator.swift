@@ -43,21 +43,57 @@ public struct RandomIdentityGenerator: IdentityGenerator {
     }
 }
 
-/// Reproducible UIDs and suffixes from a seed (SplitMix64), in call order.
+/// Reproducible UIDs and suffixes from a seed that increase in creation order, as a scenario
+/// requires: UIDs share a seed-derived first group and carry a counter in fixed-width hex, so
+/// comparing two UIDs as strings compares their creation order; suffixes count upwards in
+/// Kubernetes' alphabet (sorted) from a seed-derived start.
 public final class SeededIdentityGenerator: IdentityGenerator {
-    let state: Mutex<UInt64>
-    public init(seed: UInt64) { state = Mutex(seed) }
+    struct State {
+        var uids: UInt64 = 0
+        var suffixes: UInt64
+    }
+    let prefix: UInt64
+    let state: Mutex<State>
+    static let sortedAlphabet = Array("2456789bcdfghjklmnpqrstvwxz")
 
-    func next() -> UInt64 {
-        state.withLock { s in
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+    public init(seed: UInt64) {
+        let mixed = Self.mix(seed)
+        prefix = mixed >> 32
+        // Start low enough in the 27^5 suffix space that a run never wraps around.
+        state = Mutex(State(suffixes: (mixed & 0xFFFF_FFFF) % 4_000_000))
     }
 
-    public func uid() -> String { IdentityFormat.uuid(next(), next()) }
-    public func nameSuffix() -> String { IdentityFormat.suffix { next() } }
+    /// SplitMix64's finaliser.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    public func uid() -> String {
+        let n = state.withLock { s -> UInt64 in
+            s.uids += 1
+            return s.uids
+        }
+        func hex(_ v: UInt64, _ digits: Int) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: max(0, digits - s.count)) + s
+        }
+        // xxxxxxxx-0000-4ccc-8ccc-cccccccccccc: version 4 and variant nibbles fixed, counter below.
+        return "\(hex(prefix, 8))-0000-4\(hex((n >> 60) & 0xFFF, 3))-8\(hex((n >> 48) & 0xFFF, 3))-\(hex(n & 0xFFFF_FFFF_FFFF, 12))"
+    }
+
+    public func nameSuffix() -> String {
+        var n = state.withLock { s -> UInt64 in
+            s.suffixes += 1
+            return s.suffixes
+        }
+        var characters = [Character](repeating: "2", count: 5)
+        for i in stride(from: 4, through: 0, by: -1) {
+            characters[i] = Self.sortedAlphabet[Int(n % 27)]
+            n /= 27
+        }
+        return String(characters)
+    }
 }

@@ -1,10 +1,15 @@
-import Yams
+public import Yams
 
 /// A problem in a YAML or JSON manifest, with its position when known.
 public struct ManifestSyntaxError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var line: Int?
     public var column: Int?
+    public init(message: String, line: Int? = nil, column: Int? = nil) {
+        self.message = message
+        self.line = line
+        self.column = column
+    }
     public var description: String {
         if let line { return "line \(line)" + (column.map { ", column \($0)" } ?? "") + ": \(message)" }
         return message
@@ -32,7 +37,8 @@ extension JSONValue {
         return documents
     }
 
-    static func fromYAML(_ node: Yams.Node) throws -> JSONValue {
+    /// Converts one composed YAML node (YAML 1.1 scalars, as kubectl reads them).
+    public static func fromYAML(_ node: Yams.Node) throws -> JSONValue {
         switch node {
         case .scalar(let scalar):
             switch Tag.Name(rawValue: node.tag.rawValue) {

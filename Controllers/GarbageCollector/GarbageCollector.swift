@@ -1,0 +1,196 @@
+public import Orca
+
+/// The garbage collector for objects of kind `T` (one instance per kind in
+/// ``GarbageCollectorKinds/all``; together they are Kubernetes' garbage collector):
+///
+/// - as a **dependent**: owners are looked up by kind, namespace and name and must have the
+///   referenced UID. With no solid owner left (every owner missing, of another UID, or waiting
+///   for its dependents in a foreground deletion) the object is deleted — in the foreground when
+///   it blocks a waiting owner, else in the background; with some solid owners, only the dangling
+///   and waiting references are removed.
+/// - as an **owner** being deleted: with the `orphan` finalizer, its UID is removed from every
+///   dependent's ownerReferences and then the finalizer; with `foregroundDeletion`, dependents
+///   are deleted and the finalizer is removed once no dependent with `blockOwnerDeletion` is left.
+public struct GarbageCollector<T: ResourceView>: Reconciler {
+    public typealias Object = T
+    public static var name: String { "garbagecollector" }
+    /// Index of every owner reference's UID.
+    public static var ownerIndex: String { "gc.ownerUID" }
+
+    public init() {}
+
+    public static var configuration: ControllerConfiguration {
+        var watches: [Watch] = []
+        for kind in GarbageCollectorKinds.all {
+            watches.append(Watch(kind, .custom { event, context in requests(for: event, kind: kind, context: context) }))
+        }
+        return ControllerConfiguration(
+            watches: watches, workers: 20, watchesPrimary: false,
+            indexes: [Index(kind: T.kind, name: ownerIndex) { record in
+                Unstructured(record.object).ownerReferences.map(\.uid)
+            }])
+    }
+
+    /// The `T` objects an event of `kind` concerns: the object itself when its owners or deletion
+    /// state changed; its dependents when it went away or started deleting; its owners when it
+    /// (a dependent) went away or changed owners.
+    static func requests(for event: InformerEvent, kind: String, context: ObserveContext) -> [ReconcileRequest] {
+        let record = event.record
+        var relevant: Bool
+        switch event {
+        case .added(let r, _):
+            relevant = !Unstructured(r.object).ownerReferences.isEmpty || r.object[path: ["metadata", "deletionTimestamp"]] != nil
+        case .deleted: relevant = true
+        case .updated(let old, let new):
+            let a = Unstructured(old.object), b = Unstructured(new.object)
+            relevant = a.ownerReferences != b.ownerReferences || a.deletionTimestamp != b.deletionTimestamp
+                || a.finalizers != b.finalizers || a.uid != b.uid
+        }
+        guard relevant else { return [] }
+        var out: [ReconcileRequest] = []
+        if kind == T.kind, !event.isDeleted { out.append(ReconcileRequest(record)) }
+        // Dependents (of kind T) of the object.
+        let uid = Unstructured(record.object).uid
+        if !uid.isEmpty {
+            for dependent in context.snapshot(T.kind).byIndex(ownerIndex, uid) { out.append(ReconcileRequest(dependent)) }
+        }
+        // Owners (of kind T) of the object, which may be waiting for it.
+        for owner in Unstructured(record.object).ownerReferences where owner.kind == T.kind {
+            out.append(ReconcileRequest(namespace: ResourceKind.forKind(T.kind)?.namespaced == false ? "" : record.namespace, name: owner.name))
+        }
+        return out
+    }
+
+    public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
+        guard let record = context.snapshot(T.kind).get(namespace: request.namespace, name: request.name) else { return .done }
+        let object = Unstructured(record.object)
+        if object.deletionTimestamp != nil {
+            if object.finalizers.contains("orphan") {
+                try await orphanDependents(of: object, context: context)
+                return .done
+            }
+            if object.finalizers.contains("foregroundDeletion") {
+                try await deleteDependents(of: object, context: context)
+                return .done
+            }
+        }
+        if !object.ownerReferences.isEmpty {
+            try await collect(object, context: context)
+        }
+        return .done
+    }
+
+    enum OwnerState { case solid, dangling, waiting }
+
+    /// Classifies an owner reference: looks the owner up in the cache, confirming a missing or
+    /// different owner with a live read (as upstream's uncached GET).
+    func state(of owner: OwnerReference, dependent: Unstructured, context: ReconcileContext) throws -> OwnerState {
+        guard let kind = ResourceKind.forKind(owner.kind) else { return .solid }
+        let namespace = kind.namespaced ? dependent.namespace : ""
+        var found = context.snapshot(owner.kind).get(namespace: namespace, name: owner.name).map { Unstructured($0.object) }
+        if found?.uid != owner.uid {
+            found = try context.client.store.get(kind: owner.kind, namespace: namespace, name: owner.name)
+        }
+        guard let found, found.uid == owner.uid else { return .dangling }
+        if found.deletionTimestamp != nil, found.finalizers.contains("foregroundDeletion") { return .waiting }
+        return .solid
+    }
+
+    func collect(_ object: Unstructured, context: ReconcileContext) async throws {
+        guard object.deletionTimestamp == nil else { return }
+        var solid: [OwnerReference] = []
+        var gone: [OwnerReference] = []
+        var blocksWaiting = false
+        for owner in object.ownerReferences {
+            switch try state(of: owner, dependent: object, context: context) {
+            case .solid: solid.append(owner)
+            case .dangling: gone.append(owner)
+            case .waiting:
+                gone.append(owner)
+                if owner.blockOwnerDeletion == true { blocksWaiting = true }
+            }
+        }
+        guard !gone.isEmpty else { return }
+        if solid.isEmpty {
+            do {
+                try await context.client.delete(kind: object.kind, namespace: object.namespace, name: object.name,
+                                                options: DeleteOptions(propagationPolicy: blocksWaiting ? .foreground : .background,
+                                                                       preconditionUID: object.uid))
+            } catch let error as StoreError where error.reason == .notFound || error.reason == .conflict {
+                return
+            }
+        } else {
+            let goneUIDs = Set(gone.map(\.uid))
+            try await setOwners(object, object.ownerReferences.filter { !goneUIDs.contains($0.uid) }, context: context)
+        }
+    }
+
+    func setOwners(_ object: Unstructured, _ owners: [OwnerReference], context: ReconcileContext) async throws {
+        let value: JSONValue = owners.isEmpty ? .null : .array(owners.map(\.json))
+        do {
+            try await context.client.patch(kind: object.kind, namespace: object.namespace, name: object.name,
+                                           mergePatch: ["metadata": ["ownerReferences": value, "uid": .string(object.uid)]])
+        } catch let error as StoreError where error.reason == .notFound {
+            return
+        }
+    }
+
+    func removeFinalizer(_ finalizer: String, from object: Unstructured, context: ReconcileContext) async throws {
+        let remaining = object.finalizers.filter { $0 != finalizer }
+        do {
+            try await context.client.patch(kind: object.kind, namespace: object.namespace, name: object.name,
+                                           mergePatch: ["metadata": ["finalizers": remaining.isEmpty ? .null : .array(remaining.map { .string($0) }),
+                                                                     "uid": .string(object.uid)]])
+        } catch let error as StoreError where error.reason == .notFound {
+            return
+        }
+    }
+
+    /// Every object of any collected kind with an owner reference to `owner`.
+    func dependents(of owner: Unstructured, context: ReconcileContext) -> [Unstructured] {
+        GarbageCollectorKinds.all.flatMap { kind in
+            context.snapshot(kind).byIndex(GarbageCollectorKinds.ownerIndex(kind), owner.uid).map { Unstructured($0.object) }
+        }
+    }
+
+    func orphanDependents(of owner: Unstructured, context: ReconcileContext) async throws {
+        for dependent in dependents(of: owner, context: context) {
+            try await setOwners(dependent, dependent.ownerReferences.filter { $0.uid != owner.uid }, context: context)
+        }
+        try await removeFinalizer("orphan", from: owner, context: context)
+    }
+
+    func deleteDependents(of owner: Unstructured, context: ReconcileContext) async throws {
+        var blocking = 0
+        for dependent in dependents(of: owner, context: context) {
+            let reference = dependent.ownerReferences.first { $0.uid == owner.uid }
+            if reference?.blockOwnerDeletion == true { blocking += 1 }
+            if dependent.deletionTimestamp == nil { try await collect(dependent, context: context) }
+        }
+        if blocking == 0 { try await removeFinalizer("foregroundDeletion", from: owner, context: context) }
+    }
+}
+
+/// The kinds the garbage collector tracks.
+public enum GarbageCollectorKinds {
+    public static let all = ["Pod", "ReplicaSet", "DaemonSet", "Job", "ControllerRevision", "Service", "Endpoints", "Node", "Lease"]
+
+    static func ownerIndex(_ kind: String) -> String { "gc.ownerUID" }
+
+    /// One garbage collector per kind, in ``all``'s order.
+    public static func install(into manager: ControllerManager) {
+        manager.register(GarbageCollector<Pod>())
+        manager.register(GarbageCollector<ReplicaSet>())
+        manager.register(GarbageCollector<DaemonSet>())
+        manager.register(GarbageCollector<Job>())
+        manager.register(GarbageCollector<ControllerRevision>())
+        manager.register(GarbageCollector<Service>())
+        manager.register(GarbageCollector<Endpoints>())
+        manager.register(GarbageCollector<Node>())
+        manager.register(GarbageCollector<Lease>())
+    }
+}
+
+extension InformerEvent {
+    var isDeleted: Bool { if case .deleted = self { return true } else { return false } }
+}

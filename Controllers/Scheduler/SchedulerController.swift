@@ -1,0 +1,91 @@
+public import Orca
+
+/// kube-scheduler, reduced to what a simulation needs: binds each pending pod to a feasible node
+/// (see ``Scheduling``) or marks it `PodScheduled=False`, reason `Unschedulable`, with
+/// Kubernetes' message. Unschedulable pods are retried whenever a node changes or a bound pod
+/// goes away.
+public struct SchedulerController: Reconciler {
+    public typealias Object = Pod
+    public static let name = "scheduler"
+    /// Pods this scheduler is responsible for (`spec.schedulerName`).
+    public static let schedulerName = "default-scheduler"
+    /// Index of pods waiting for a node: value "" for every unbound, undeleted, non-terminal pod.
+    public static let pendingIndex = "scheduler.pending"
+
+    public init() {}
+
+    public static var configuration: ControllerConfiguration {
+        ControllerConfiguration(
+            watches: [
+                Watch("Node", .custom { event, context in
+                    if case .deleted = event { return [] }
+                    return pendingPods(context.snapshot("Pod"))
+                }),
+                Watch("Pod", .custom { event, context in
+                    // A bound pod leaving (deleted, or finished) frees room on its node.
+                    let freed: Bool
+                    switch event {
+                    case .deleted(let record, _):
+                        freed = !(record.object[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty
+                    case .updated(let old, let new):
+                        freed = !isTerminal(old) && isTerminal(new)
+                    case .added:
+                        freed = false
+                    }
+                    return freed ? pendingPods(context.snapshot("Pod")) : []
+                }),
+            ],
+            indexes: [Index(kind: "Pod", name: pendingIndex) { record in isPending(record) ? [""] : [] }])
+    }
+
+    static func pendingPods(_ pods: CacheSnapshot) -> [ReconcileRequest] {
+        pods.byIndex(pendingIndex, "").map { ReconcileRequest($0) }
+    }
+
+    static func isTerminal(_ record: EventRecord) -> Bool {
+        let phase = record.object[path: ["status", "phase"]]?.stringValue
+        return phase == "Succeeded" || phase == "Failed"
+    }
+
+    static func isPending(_ record: EventRecord) -> Bool {
+        (record.object[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty
+            && record.object[path: ["metadata", "deletionTimestamp"]] == nil
+            && !isTerminal(record)
+            && (record.object[path: ["spec", "schedulerName"]]?.stringValue ?? schedulerName) == schedulerName
+    }
+
+    public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
+        let pods = context.snapshot("Pod")
+        guard let record = pods.get(namespace: request.namespace, name: request.name), Self.isPending(record),
+              let pod = Pod(record.object) else { return .done }
+        let infos = context.list(Node.self).map { node -> Scheduling.NodeInfo in
+            let bound = pods.byIndex(IndexName.nodeName, node.metadata.name ?? "")
+                .filter { !Self.isTerminal($0) }
+                .compactMap { Pod($0.object) }
+            return Scheduling.NodeInfo(node: node, pods: bound)
+        }
+        switch Scheduling.decide(pod, nodes: infos) {
+        case .bind(let node):
+            try await context.client.bind(podNamespace: request.namespace, podName: request.name, nodeName: node)
+            await context.events.record(record, reason: "Scheduled",
+                                        message: "Successfully assigned \(request.namespace)/\(request.name) to \(node)")
+        case .unschedulable(let message):
+            var updated = pod
+            var conditions = updated.status.conditions
+            let existing = conditions[type: "PodScheduled"]
+            if existing?.status == "False", existing?.reason == "Unschedulable", existing?.message == message { return .done }
+            var condition = Condition(type: "PodScheduled", status: "False", reason: "Unschedulable", message: message)
+            condition.raw["lastProbeTime"] = .null
+            condition.lastTransitionTime = existing?.status == "False" ? existing?.lastTransitionTime : Timestamp(seconds: context.now.seconds)
+            if let i = conditions.firstIndex(where: { $0.type == "PodScheduled" }) {
+                conditions[i] = condition
+            } else {
+                conditions.append(condition)
+            }
+            updated.status.conditions = conditions
+            try await context.client.updateStatus(updated)
+            await context.events.record(record, type: "Warning", reason: "FailedScheduling", message: message)
+        }
+        return .done
+    }
+}

@@ -1,0 +1,126 @@
+import Orca
+import KubeletSimulator
+
+extension Simulation {
+    func fail(_ step: Step, _ field: String, _ message: String) -> ScenarioError {
+        ScenarioError(file: scenario.file, line: step.line, field: "steps[\(step.index)]\(field.isEmpty ? "" : ".")\(field)", message: message)
+    }
+
+    /// Runs one step as the user (actor `scenario/steps[i]`). A target that matches nothing, or
+    /// a write the API rejects, stops the run (exit status 2).
+    func perform(_ step: Step) async throws {
+        let context = WriteContext(actor: "scenario/steps[\(step.index)]")
+        let store = manager.store
+        let now = clock.now()
+        do {
+            switch step.action {
+            case .apply(let manifests):
+                for manifest in manifests { try await apply(manifest.value, context: context) }
+            case .patch(let target, let merge, let status):
+                let object = try resolve(target, step, "patch")
+                try await store.patch(kind: target.kind, namespace: object.namespace, name: object.name, mergePatch: merge,
+                                      subresource: status ? .status : .main, context: context)
+            case .delete(let target, let options):
+                let object = try resolve(target, step, "delete")
+                try await store.delete(kind: target.kind, namespace: object.namespace, name: object.name, options: options, context: context)
+            case .node(let name, let action):
+                guard try store.get(kind: "Node", namespace: "", name: name) != nil else {
+                    throw fail(step, "node", "node \"\(name)\" not found")
+                }
+                try await perform(action, node: name, step: step, context: context, now: now)
+            case .pod(let target, let action):
+                let object = try resolve(target, step, "pod")
+                guard let pod = Pod(object.value) else { throw fail(step, "pod", "\(target) is not a Pod") }
+                perform(action, pod: pod, now: now)
+                controllers["kubelet"]?.queue.add(ReconcileRequest(namespace: object.namespace, name: object.name))
+            case .delayWatch(let kind, let controller, _):
+                throw fail(step, "fault", "delay-watch (\(kind) to \(controller)) is not supported by this version of orca")
+            }
+        } catch let error as StoreError {
+            throw fail(step, "", "\(error.reason): \(error.message)")
+        }
+    }
+
+    /// Creates the object, or replaces the existing one's spec, labels and annotations.
+    func apply(_ manifest: JSONValue, context: WriteContext) async throws {
+        let kind = try Store.resourceKind(of: manifest)
+        let namespace = kind.namespaced ? (manifest[path: ["metadata", "namespace"]]?.stringValue ?? "default") : ""
+        let name = manifest[path: ["metadata", "name"]]?.stringValue ?? ""
+        if !name.isEmpty, var existing = try manager.store.get(kind: kind.kind, namespace: namespace, name: name) {
+            existing.value["spec"] = manifest["spec"]
+            existing.value[path: ["metadata", "labels"]] = manifest[path: ["metadata", "labels"]]
+            existing.value[path: ["metadata", "annotations"]] = manifest[path: ["metadata", "annotations"]]
+            existing.resourceVersion = nil
+            try await manager.store.update(existing.value, context: context)
+        } else {
+            try await manager.store.create(manifest, context: context)
+        }
+    }
+
+    /// The object a target names: by name, or the ordinal-th live match of the selector in
+    /// creation order.
+    func resolve(_ target: Target, _ step: Step, _ field: String) throws -> Unstructured {
+        let store = manager.store
+        if let name = target.name {
+            guard let object = try store.get(kind: target.kind, namespace: target.namespace, name: name) else {
+                throw fail(step, field, "\(target.kind) \"\(name)\" not found in namespace \"\(target.namespace)\"")
+            }
+            return object
+        }
+        let live = try store.list(kind: target.kind, namespace: target.namespace, selector: target.selector ?? .everything)
+            .filter { $0.deletionTimestamp == nil }
+            .sorted { a, b in
+                let ta = a.creationTimestamp ?? .zero, tb = b.creationTimestamp ?? .zero
+                if ta != tb { return ta < tb }
+                let ra = UInt64(a.resourceVersion ?? "") ?? 0, rb = UInt64(b.resourceVersion ?? "") ?? 0
+                return a.uid != b.uid ? a.uid < b.uid : ra < rb
+            }
+        guard target.ordinal < live.count else {
+            throw fail(step, field, "no live \(target.kind) matches selector \"\(target.selectorText ?? "")\" at ordinal \(target.ordinal) (\(live.count) match)")
+        }
+        return live[target.ordinal]
+    }
+
+    func perform(_ action: Step.NodeAction, node: String, step: Step, context: WriteContext, now: Timestamp) async throws {
+        let store = manager.store
+        switch action {
+        case .stopHeartbeat:
+            kubelets.setAlive(node, false, now: now)
+        case .resumeHeartbeat:
+            kubelets.setAlive(node, true, now: now)
+            controllers["kubelet-node"]?.queue.add(ReconcileRequest(name: node))
+            for pod in manager.informers.informer(for: "Pod").snapshot.byIndex(IndexName.nodeName, node) {
+                controllers["kubelet"]?.queue.add(ReconcileRequest(pod))
+            }
+        case .setCondition(let condition):
+            guard kubelets.isAlive(node) else { throw fail(step, "node", "node \"\(node)\" has no running kubelet to report a condition") }
+            kubelets.setCondition(node, condition)
+            controllers["kubelet-node"]?.queue.add(ReconcileRequest(name: node))
+        case .cordon:
+            try await store.patch(kind: "Node", namespace: "", name: node, mergePatch: ["spec": ["unschedulable": true]], context: context)
+        case .uncordon:
+            try await store.patch(kind: "Node", namespace: "", name: node, mergePatch: ["spec": ["unschedulable": .null]], context: context)
+        case .delete:
+            try await store.delete(kind: "Node", namespace: "", name: node, context: context)
+        }
+    }
+
+    func perform(_ action: Step.PodAction, pod: Pod, now: Timestamp) {
+        let key = pod.key
+        let uid = pod.metadata.uid ?? ""
+        switch action {
+        case .exit(let container, let code):
+            kubelets.withPod(key, uid: uid) { $0.exit(container: container, exitCode: code, at: now) }
+        case .failLiveness(let container):
+            kubelets.withPod(key, uid: uid) { $0.exit(container: container, exitCode: 137, at: now) }
+        case .setReady(let ready):
+            kubelets.withPod(key, uid: uid) { $0.setReady(ready, at: now) }
+        case .evict:
+            kubelets.withPod(key, uid: uid) { $0.evict(at: now) }
+        case .setBehavior(let change):
+            let current = kubelets.withPod(key, uid: uid) { $0.behavior }
+                ?? ((try? Behavior(annotations: pod.metadata.annotations)) ?? Behavior())
+            kubelets.setBehavior(change.applied(to: current), podUID: uid, key: key, now: now)
+        }
+    }
+}

@@ -1,0 +1,193 @@
+public import Orca
+import GarbageCollectorController
+import KubeletSimulator
+import PodGCController
+import SchedulerController
+import TTLAfterFinishedController
+
+/// Runs a scenario in deterministic simulation (SCENARIOS.md §1.3): every built-in controller on
+/// one virtual clock, writing the whole history to `log`.
+///
+/// The loop: at each instant, the steps due run first (in file order), then events are delivered
+/// and work queues drained to quiescence (controllers in registration order, keys FIFO), then the
+/// clock advances to the next step or timer. Same scenario, seed and code ⇒ the same log.
+public final class Simulation: Sendable {
+    public let scenario: Scenario
+    public let log: any EventLog
+    public let clock: VirtualClock
+    public let manager: ControllerManager
+    public let kubelets: Kubelets
+    let controllers: [String: Controller]
+
+    /// The controllers a simulation runs, in the fixed order they are drained.
+    public static let controllerOrder = ["scheduler", "kubelet-node", "kubelet", "garbagecollector", "podgc", "ttl-after-finished"]
+
+    public init(scenario: Scenario, log: any EventLog) {
+        self.scenario = scenario
+        self.log = log
+        clock = VirtualClock(scenario.start)
+        let config = scenario.config
+        manager = ControllerManager(
+            log: log, clock: clock, identities: SeededIdentityGenerator(seed: scenario.seed), scheduler: .manual,
+            admission: AdmissionConfiguration(defaultTolerationSeconds: config.defaultTolerationSeconds,
+                                              defaultTerminationGracePeriodSeconds: config.terminationGracePeriodSeconds))
+        kubelets = Kubelets()
+        var controllers: [String: Controller] = [:]
+        let enabled = { (name: String) in !config.disabled.contains(name) }
+        if enabled("scheduler") { controllers["scheduler"] = manager.register(SchedulerController()) }
+        if enabled("kubelet-node") { controllers["kubelet-node"] = manager.register(KubeletNodeController(kubelets: kubelets)) }
+        if enabled("kubelet") { controllers["kubelet"] = manager.register(KubeletPodController(kubelets: kubelets)) }
+        if enabled("garbagecollector") { GarbageCollectorKinds.install(into: manager) }
+        if enabled("podgc") {
+            var settings = PodGCController.Settings()
+            settings.period = config.podGCPeriod
+            settings.quarantine = config.podGCQuarantine
+            settings.terminatedPodThreshold = config.terminatedPodGCThreshold
+            controllers["podgc"] = manager.register(PodGCController(settings: settings))
+        }
+        if enabled("ttl-after-finished") { controllers["ttl-after-finished"] = manager.register(TTLAfterFinishedController()) }
+        self.controllers = controllers
+    }
+
+    /// Progress of a run, for a progress line.
+    public struct Progress: Sendable {
+        public var elapsed: Duration
+        public var events: UInt64
+    }
+
+    /// Sets up t=0, runs every step and timer up to `until`, and returns the last seq written.
+    @discardableResult
+    public func run(progress: (@Sendable (Progress) -> Void)? = nil) async throws -> UInt64 {
+        try await setUp()
+        let end = scenario.start.adding(scenario.until)
+        var next = 0
+        let steps = scenario.steps
+        while true {
+            let now = clock.now()
+            while next < steps.count, scenario.start.adding(steps[next].at) <= now {
+                try await perform(steps[next])
+                next += 1
+            }
+            try await manager.drain()
+            progress?(Progress(elapsed: now.since(scenario.start), events: try log.latestSeq()))
+            var wake = manager.nextTimer
+            if next < steps.count {
+                let stepTime = scenario.start.adding(steps[next].at)
+                wake = wake.map { min($0, stepTime) } ?? stepTime
+            }
+            guard let wake, wake <= end else { break }
+            clock.advance(to: max(wake, now))
+            if wake <= now { continue }
+        }
+        clock.advance(to: end)
+        return try log.latestSeq()
+    }
+
+    // MARK: Setup
+
+    func setUp() async throws {
+        let context = WriteContext(actor: "scenario/setup")
+        // Nodes, with their pod CIDRs in name order.
+        let declared = scenario.nodes.sorted { nodeName($0) < nodeName($1) }
+        kubelets.reserve(nodes: declared.map(nodeName), withoutKubelet: Set(declared.filter { !$0.kubelet }.map(nodeName)))
+        for declaration in declared {
+            let manifest = nodeManifest(declaration)
+            do {
+                let created = try await manager.store.create(manifest, context: context)
+                if let status = manifest["status"] {
+                    var withStatus = created.value
+                    withStatus["status"] = status
+                    try await manager.store.updateStatus(withStatus, context: context)
+                }
+            } catch let error as StoreError {
+                throw ScenarioError(file: scenario.file, line: declaration.line, field: "nodes", message: error.message)
+            }
+        }
+        try await createObjects(context: context)
+    }
+
+    func nodeName(_ d: NodeDeclaration) -> String { d.manifest[path: ["metadata", "name"]]?.stringValue ?? "" }
+
+    /// A declared node with the defaults of SCENARIOS.md §1: capacity, allocatable, the zone
+    /// label, the pod CIDR, and (for a node with a kubelet) the status it registers with.
+    func nodeManifest(_ declaration: NodeDeclaration) -> JSONValue {
+        var node = declaration.manifest
+        let name = nodeName(declaration)
+        let index = kubelets.index(of: name) ?? 1
+        if node[path: ["metadata", "labels"]]?.objectValue == nil { node[path: ["metadata", "labels"]] = .object(JSONObject()) }
+        let labels: [(String, String)] = [("kubernetes.io/hostname", name), ("kubernetes.io/os", "linux"),
+                                          (SimulatedNodes.zoneLabel, SimulatedNodes.defaultZone)]
+        for (k, v) in labels where node[path: ["metadata", "labels", k]] == nil { node[path: ["metadata", "labels", k]] = .string(v) }
+        if node[path: ["spec", "podCIDR"]] == nil {
+            let cidr = Kubelets.podCIDR(index: index)
+            node[path: ["spec", "podCIDR"]] = .string(cidr)
+            node[path: ["spec", "podCIDRs"]] = [.string(cidr)]
+        }
+        var status = node["status"]?.objectValue.map(JSONValue.object) ?? .object(JSONObject())
+        let capacity = JSONValue.object(JSONObject(entries: SimulatedNodes.defaultCapacity.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value.json) }))
+        if status["capacity"] == nil { status["capacity"] = capacity }
+        if status["allocatable"] == nil { status["allocatable"] = status["capacity"] }
+        if status["addresses"] == nil { status["addresses"] = .array(SimulatedNodes.addresses(name: name, index: index).map(\.json)) }
+        if declaration.kubelet {
+            if status["conditions"] == nil {
+                let t = JSONValue.string(scenario.start.rfc3339)
+                status["conditions"] = .array(KubeletNodeController.healthyConditions.map { c in
+                    ["type": .string(c.type), "status": .string(c.status), "lastHeartbeatTime": t, "lastTransitionTime": t,
+                     "reason": .string(c.reason ?? ""), "message": .string(c.message ?? "")]
+                })
+            }
+            if status["nodeInfo"] == nil { status["nodeInfo"] = SimulatedNodes.nodeInfo.json }
+        }
+        node["status"] = status
+        return node
+    }
+
+    /// `objects:`, created in order (status kept), an ownerReference without a uid resolved by
+    /// kind and name; objects whose owners come later in the list wait for them.
+    func createObjects(context: WriteContext) async throws {
+        var pending = scenario.objects
+        while !pending.isEmpty {
+            var waiting: [Located<JSONValue>] = []
+            var unresolved: (Located<JSONValue>, String)?
+            for item in pending {
+                var object = item.value
+                var resolved = true
+                if var owners = object[path: ["metadata", "ownerReferences"]]?.arrayValue {
+                    for i in owners.indices where (owners[i]["uid"]?.stringValue ?? "").isEmpty {
+                        let kind = owners[i]["kind"]?.stringValue ?? ""
+                        let name = owners[i]["name"]?.stringValue ?? ""
+                        let namespace = object[path: ["metadata", "namespace"]]?.stringValue ?? "default"
+                        if let owner = try manager.store.get(kind: kind, namespace: namespace, name: name) {
+                            owners[i]["uid"] = .string(owner.uid)
+                        } else {
+                            resolved = false
+                            unresolved = (item, "\(kind)/\(name)")
+                        }
+                    }
+                    object[path: ["metadata", "ownerReferences"]] = .array(owners)
+                }
+                guard resolved else {
+                    waiting.append(item)
+                    continue
+                }
+                do {
+                    let created = try await manager.store.create(object, context: context)
+                    if let status = object["status"], status.objectValue != nil {
+                        var withStatus = created.value
+                        withStatus["status"] = status
+                        try await manager.store.updateStatus(withStatus, context: context)
+                    }
+                } catch let error as StoreError {
+                    throw ScenarioError(file: scenario.file, line: item.line, field: item.field, message: Self.describe(error))
+                }
+            }
+            if waiting.count == pending.count, let (item, owner) = unresolved {
+                throw ScenarioError(file: scenario.file, line: item.line, field: item.field,
+                                    message: "ownerReference to \(owner): no such object among objects")
+            }
+            pending = waiting
+        }
+    }
+
+    static func describe(_ error: StoreError) -> String { "\(error.reason): \(error.message)" }
+}

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import OrcaAPI
+import OrcaLMDB
+import OrcaSimulation
+import OrcaStore
+
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a scenario in deterministic simulation, writing the event log to --data.",
+        discussion: """
+        Runs every built-in controller, the scheduler, the garbage collectors and a simulated kubelet per \
+        node on a virtual clock (see Docs/Scenarios.md). The same scenario and seed give a byte-identical log.
+
+        Exit status: 0 when the run finished and every expectation held; 1 when an expectation failed; \
+        2 on bad input (the file, line and field are named).
+        """)
+
+    @Argument(help: "The scenario file (YAML).")
+    var scenario: String
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(name: .long, help: "Run this long instead of the scenario's `until` (Go duration: 90s, 15m, 1h).")
+    var until: String?
+
+    @Option(name: .long, help: "Seed for UIDs and generated names instead of the scenario's `seed`.")
+    var seed: String?
+
+    @Flag(name: .long, help: "Replace the contents of a non-empty data directory.")
+    var force = false
+
+    func run() async throws {
+        do {
+            try await simulate()
+        } catch let error as ScenarioError {
+            Output.err("error: \(error)")
+            throw ExitCode(2)
+        } catch let error as CLIError {
+            Output.err(error.message)
+            throw ExitCode(error.exitCode)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            Output.err(Output.describe(error))
+            throw ExitCode(1)
+        }
+    }
+
+    func simulate() async throws {
+        let text: String
+        do {
+            text = try readInput(scenario)
+        } catch let error as CLIError {
+            throw CLIError(error.message, exitCode: 2)
+        }
+        var parsed = try Scenario.parse(text, file: scenario)
+        if let until {
+            guard let d = Duration.parseGo(until), d >= .zero else {
+                throw CLIError("error: invalid --until \"\(until)\": use a Go duration such as 90s, 15m or 1h", exitCode: 2)
+            }
+            parsed.until = d
+        }
+        if let seed {
+            guard let s = UInt64(seed) else { throw CLIError("error: invalid --seed \"\(seed)\": use a non-negative integer", exitCode: 2) }
+            parsed.seed = s
+        }
+        try prepareDirectory()
+        let log: LMDBEventLog
+        do {
+            log = try LMDBEventLog(path: dataOptions.data, options: .init(create: true, durability: .unsynced))
+        } catch {
+            throw CLIError("error: \(error.message)", exitCode: 2)
+        }
+        let simulation = Simulation(scenario: parsed, log: log)
+        let wallStart = ContinuousClock.now
+        let reporter = ProgressReporter(start: wallStart)
+        let last = try await simulation.run { progress in reporter.report(progress) }
+        let wall = ContinuousClock.now - wallStart
+        reporter.finish()
+        let failures = try simulation.checkExpectations()
+        let seconds = max(Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18, 1e-6)
+        let title = parsed.name.isEmpty ? scenario : parsed.name
+        print("\(title): simulated \(parsed.until.goString) in \(String(format: "%.2f", seconds))s wall, \(last) events (\(Int(Double(last) / seconds)) events/s), log in \(dataOptions.data)")
+        if failures.isEmpty {
+            if !parsed.expectations.isEmpty { print("all \(parsed.expectations.count) expectations held") }
+            return
+        }
+        for failure in failures { Output.err("FAILED \(failure)") }
+        Output.err("\(failures.count) of \(parsed.expectations.count) expectations failed")
+        throw ExitCode(1)
+    }
+
+    /// A non-empty data directory is refused unless --force, which empties it first.
+    func prepareDirectory() throws {
+        let fm = FileManager.default
+        let path = dataOptions.data
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw CLIError("error: \(path) exists and is not a directory", exitCode: 2) }
+        let contents = (try? fm.contentsOfDirectory(atPath: path)) ?? []
+        guard !contents.isEmpty else { return }
+        guard force else {
+            throw CLIError("error: the data directory \(path) is not empty; choose another with --data, or pass --force to replace its contents", exitCode: 2)
+        }
+        for item in contents { try fm.removeItem(atPath: path + "/" + item) }
+    }
+}
+
+/// Prints a progress line to stderr about once a second during long runs.
+final class ProgressReporter: @unchecked Sendable {
+    let start: ContinuousClock.Instant
+    var last: ContinuousClock.Instant
+    var printed = false
+    let lock = NSLock()
+
+    init(start: ContinuousClock.Instant) {
+        self.start = start
+        last = start
+    }
+
+    func report(_ progress: Simulation.Progress) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = ContinuousClock.now
+        guard now - last >= .seconds(1) else { return }
+        last = now
+        printed = true
+        FileHandle.standardError.write(Data("\rsimulating: t=\(progress.elapsed.goString) \(progress.events) events   ".utf8))
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
