@@ -65,6 +65,8 @@ let package = Package(
         .testTarget(name: "OrcaRuntimeTests", dependencies: ["OrcaRuntime", "OrcaStore", "OrcaLog", "OrcaLMDB"], swiftSettings: strict),
         .testTarget(name: "TTLAfterFinishedControllerTests", dependencies: ["TTLAfterFinishedController", "Orca", "OrcaLMDB"],
                     path: "Tests/Controllers/TTLAfterFinishedControllerTests", swiftSettings: strict),
+        .testTarget(name: "OrcaSimulationTests", dependencies: ["OrcaSimulation", "KubeletSimulator", "SchedulerController", "OrcaLMDB"],
+                    swiftSettings: strict),
         .testTarget(name: "OrcaCLITests", dependencies: ["OrcaCLI", "OrcaLogWriter", "OrcaLMDB", "OrcaLog", "OrcaReplay", "OrcaStore"],
                     swiftSettings: strict),
     ]

@@ -43,16 +43,18 @@ extension Expectation {
         return true
     }
 
-    /// `actual` holds everything `expected` says: objects recursively, lists element-wise
-    /// (same length), scalars equal (numbers and their strings compare equal).
+    /// `actual` holds everything `expected` says: objects recursively, every element of an
+    /// expected list matching some element of the actual list, scalars equal (numbers and their
+    /// strings compare equal). An empty expected list means an empty or absent list.
     static func contains(_ actual: JSONValue?, _ expected: JSONValue) -> Bool {
         switch expected {
         case .object(let e):
             guard let a = actual?.objectValue else { return false }
             return e.allSatisfy { contains(a[$0.key], $0.value) }
         case .array(let e):
-            guard let a = actual?.arrayValue, a.count == e.count else { return false }
-            return zip(a, e).allSatisfy { contains($0, $1) }
+            let a = actual?.arrayValue ?? []
+            if e.isEmpty { return a.isEmpty }
+            return e.allSatisfy { item in a.contains { contains($0, item) } }
         case .null:
             return actual == nil || actual == .null
         default:

@@ -81,8 +81,12 @@ extension Store {
             }
 
             // Finalizers for the propagation policy.
-            let policy = options.propagationPolicy ?? PropagationPolicy.defaultPolicy(forKind: kind.kind)
+            // An explicit policy wins; else a finalizer already set by an earlier delete; else the
+            // kind's default (upstream's shouldOrphanDependents / shouldDeleteDependents).
             var finalizers = object.finalizers
+            let policy = options.propagationPolicy
+                ?? (finalizers.contains("orphan") ? .orphan : finalizers.contains("foregroundDeletion") ? .foreground : nil)
+                ?? PropagationPolicy.defaultPolicy(forKind: kind.kind)
             switch policy {
             case .orphan:
                 finalizers.removeAll { $0 == "foregroundDeletion" }
