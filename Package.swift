@@ -45,9 +45,10 @@ let package = Package(
         .target(name: "KubeletSimulator", dependencies: ["Orca"], path: "Controllers/Kubelet", swiftSettings: strict),
         .target(name: "GarbageCollectorController", dependencies: ["Orca"], path: "Controllers/GarbageCollector", swiftSettings: strict),
         .target(name: "PodGCController", dependencies: ["Orca"], path: "Controllers/PodGC", swiftSettings: strict),
+        .target(name: "ReplicaSetController", dependencies: ["Orca"], path: "Controllers/ReplicaSet", swiftSettings: strict),
         .target(name: "OrcaSimulation",
                 dependencies: ["Orca", "OrcaLMDB", "SchedulerController", "KubeletSimulator", "GarbageCollectorController",
-                               "PodGCController", "TTLAfterFinishedController", .product(name: "Yams", package: "Yams")],
+                               "PodGCController", "ReplicaSetController", "TTLAfterFinishedController", .product(name: "Yams", package: "Yams")],
                 swiftSettings: strict),
         .executableTarget(
             name: "OrcaCLI",

@@ -2,6 +2,7 @@ public import Orca
 import GarbageCollectorController
 import KubeletSimulator
 import PodGCController
+import ReplicaSetController
 import SchedulerController
 import TTLAfterFinishedController
 
@@ -20,7 +21,8 @@ public final class Simulation: Sendable {
     let controllers: [String: Controller]
 
     /// The controllers a simulation runs, in the fixed order they are drained.
-    public static let controllerOrder = ["scheduler", "kubelet-node", "kubelet", "garbagecollector", "podgc", "ttl-after-finished"]
+    public static let controllerOrder = ["replicaset", "scheduler", "kubelet-node", "kubelet", "garbagecollector", "podgc",
+                                         "ttl-after-finished"]
 
     public init(scenario: Scenario, log: any EventLog) {
         self.scenario = scenario
@@ -34,6 +36,7 @@ public final class Simulation: Sendable {
         kubelets = Kubelets()
         var controllers: [String: Controller] = [:]
         let enabled = { (name: String) in !config.disabled.contains(name) }
+        if enabled("replicaset") { controllers["replicaset"] = manager.register(ReplicaSetController(clock: clock)) }
         if enabled("scheduler") { controllers["scheduler"] = manager.register(SchedulerController()) }
         if enabled("kubelet-node") { controllers["kubelet-node"] = manager.register(KubeletNodeController(kubelets: kubelets)) }
         if enabled("kubelet") { controllers["kubelet"] = manager.register(KubeletPodController(kubelets: kubelets)) }

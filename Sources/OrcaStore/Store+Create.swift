@@ -51,7 +51,12 @@ extension Store {
         let errors = Validation.validate(object, kind: kind)
         if !errors.isEmpty { throw StoreError.invalid(kind.kind, object.name.isEmpty ? (object.generateName ?? "") : object.name, errors) }
 
-        if kind.kind == "Pod" { try checkPodQuota(object, txn: txn, now: now) }
+        if kind.kind == "Pod" {
+            // Admission sees the object before its name is generated, so errors name the prefix.
+            var named = object
+            if generatedName { named.name = object.generateName ?? object.name }
+            try checkPodQuota(named, txn: txn, now: now)
+        }
 
         // A generated name that collides is retried, as kube-apiserver does (RetryGenerateName).
         var attempts = 0

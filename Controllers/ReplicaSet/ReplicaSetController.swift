@@ -1,0 +1,272 @@
+public import Orca
+
+/// Kubernetes' ReplicaSet controller (`pkg/controller/replicaset`): claims matching pods (adopt,
+/// release), creates missing pods in slow-start batches up to 500 per sync, deletes surplus pods
+/// in upstream's victim order, guards both with expectations, and writes the status.
+public struct ReplicaSetController: Reconciler {
+    public typealias Object = ReplicaSet
+    public static let name = "replicaset"
+    public static let burstReplicas = 500
+
+    let expectations: Expectations
+
+    public init(clock: any Clock) { expectations = Expectations(clock: clock) }
+
+    public static var configuration: ControllerConfiguration {
+        ControllerConfiguration(watches: [Watch("Pod", .custom { event, context in podRequests(event, context) })], workers: 5)
+    }
+
+    /// A pod's controlling ReplicaSet (old and new on an update), or for an orphan every
+    /// ReplicaSet whose selector matches it.
+    static func podRequests(_ event: InformerEvent, _ context: ObserveContext) -> [ReconcileRequest] {
+        var records = [event.record]
+        if case .updated(let old, let new) = event {
+            if old.seq == new.seq { return [] }
+            records.insert(old, at: 0)
+        }
+        var out: [ReconcileRequest] = []
+        for record in records {
+            guard let pod = Pod(record.object) else { continue }
+            if let ref = PodUtil.controllerRef(pod) {
+                if ref.kind == ReplicaSet.kind { out.append(ReconcileRequest(namespace: record.namespace, name: ref.name)) }
+                continue
+            }
+            if case .deleted = event { continue }
+            for rs in context.snapshot(ReplicaSet.kind).list(namespace: record.namespace) {
+                guard let selector = LabelSelector(specSelector: rs.object[path: ["spec", "selector"]]), !selector.isEmpty else { continue }
+                if selector.matches(pod.metadata.labels) { out.append(ReconcileRequest(rs)) }
+            }
+        }
+        var seen = Set<ReconcileRequest>()
+        return out.filter { seen.insert($0).inserted }
+    }
+
+    public func observe(_ event: InformerEvent, context: ObserveContext) {
+        let record = event.record
+        if record.kind == ReplicaSet.kind {
+            if case .deleted = event { expectations.delete("\(record.namespace)/\(record.name)") }
+            return
+        }
+        guard record.kind == "Pod", let pod = Pod(record.object), let ref = PodUtil.controllerRef(pod), ref.kind == ReplicaSet.kind else { return }
+        let key = "\(record.namespace)/\(ref.name)"
+        let podKey = "\(record.namespace)/\(record.name)"
+        switch event {
+        case .added:
+            if pod.metadata.deletionTimestamp != nil {
+                expectations.deletionObserved(key, key: podKey)
+            } else {
+                expectations.creationObserved(key)
+            }
+        case .updated(let old, _):
+            if old.object[path: ["metadata", "deletionTimestamp"]] == nil, pod.metadata.deletionTimestamp != nil {
+                expectations.deletionObserved(key, key: podKey)
+            }
+        case .deleted:
+            expectations.deletionObserved(key, key: podKey)
+        }
+    }
+
+    public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
+        let key = request.description.contains("/") ? request.description : "\(request.namespace)/\(request.name)"
+        guard let rs = context.get(ReplicaSet.self, request) else {
+            expectations.delete(key)
+            return .done
+        }
+        guard let selector = LabelSelector(specSelector: rs.spec.selector.json) else {
+            throw TerminalError("replicaset \(key) has an invalid selector")
+        }
+        let needsSync = expectations.satisfied(key)
+        let all = context.list(Pod.self, namespace: request.namespace).filter(PodUtil.isActive)
+        let pods = try await claim(all, rs: rs, selector: selector, context: context)
+
+        var manageError: (reason: String, message: String)?
+        if needsSync, rs.metadata.deletionTimestamp == nil {
+            manageError = await manage(pods, rs: rs, key: key, context: context)
+        }
+        return try await updateStatus(rs, pods: pods, manageError: manageError, context: context)
+    }
+
+    // MARK: Claim
+
+    /// ClaimPods: keep my pods that still match, release those that do not, adopt matching
+    /// orphans (after an uncached check that I still exist), ignore pods of other controllers.
+    func claim(_ pods: [Pod], rs: ReplicaSet, selector: LabelSelector, context: ReconcileContext) async throws -> [Pod] {
+        let uid = rs.metadata.uid ?? ""
+        let deleting = rs.metadata.deletionTimestamp != nil
+        var claimed: [Pod] = []
+        var canAdopt: Bool?
+        for pod in pods {
+            let matches = !selector.isEmpty && selector.matches(pod.metadata.labels)
+            if let ref = PodUtil.controllerRef(pod) {
+                guard ref.uid == uid else { continue }
+                if matches {
+                    claimed.append(pod)
+                } else if !deleting {
+                    try await setOwners(pod, pod.metadata.ownerReferences.filter { $0.uid != uid }, context: context)
+                }
+                continue
+            }
+            guard matches, !deleting, pod.metadata.deletionTimestamp == nil else { continue }
+            if canAdopt == nil {
+                let fresh = try context.client.store.get(kind: ReplicaSet.kind, namespace: rs.metadata.namespace ?? "default",
+                                                        name: rs.metadata.name ?? "")
+                canAdopt = fresh?.uid == uid && fresh?.deletionTimestamp == nil
+            }
+            guard canAdopt == true else { continue }
+            var owners = pod.metadata.ownerReferences
+            owners.append(Self.controllerRef(rs))
+            if try await setOwners(pod, owners, context: context), var adopted = Optional(pod) {
+                adopted.metadata.ownerReferences = owners
+                claimed.append(adopted)
+            }
+        }
+        return claimed
+    }
+
+    static func controllerRef(_ rs: ReplicaSet) -> OwnerReference {
+        OwnerReference(apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: rs.metadata.name ?? "",
+                       uid: rs.metadata.uid ?? "", controller: true, blockOwnerDeletion: true)
+    }
+
+    /// Patches the pod's owner references (with a UID precondition); false when the pod is gone
+    /// or changed identity.
+    @discardableResult
+    func setOwners(_ pod: Pod, _ owners: [OwnerReference], context: ReconcileContext) async throws -> Bool {
+        do {
+            try await context.client.patch(kind: "Pod", namespace: pod.metadata.namespace ?? "default", name: pod.metadata.name ?? "",
+                                           mergePatch: ["metadata": ["ownerReferences": owners.isEmpty ? .null : .array(owners.map(\.json)),
+                                                                     "uid": .string(pod.metadata.uid ?? "")]])
+            return true
+        } catch let error as StoreError where error.reason == .notFound || error.reason == .conflict {
+            return false
+        }
+    }
+
+    // MARK: Manage
+
+    /// Creates or deletes pods toward `spec.replicas`; returns the failure for the
+    /// `ReplicaFailure` condition, if any.
+    func manage(_ pods: [Pod], rs: ReplicaSet, key: String, context: ReconcileContext) async -> (reason: String, message: String)? {
+        let want = rs.spec.replicas ?? 1
+        let diff = pods.count - want
+        let namespace = rs.metadata.namespace ?? "default"
+        guard let rsRecord = context.snapshot(ReplicaSet.kind).get(namespace: namespace, name: rs.metadata.name ?? "") else { return nil }
+        if diff < 0 {
+            let count = min(-diff, Self.burstReplicas)
+            expectations.expectCreations(key, count)
+            var attempted = 0
+            var failure: String?
+            for batch in PodRanking.slowStartBatches(count) {
+                var batchFailed = false
+                attempted += batch
+                for _ in 0..<batch {
+                    do {
+                        let pod = try await context.client.create(Self.pod(from: rs))
+                        await context.events.record(rsRecord, reason: "SuccessfulCreate", message: "Created pod: \(pod.metadata.name ?? "")")
+                    } catch {
+                        // A failed creation will never be observed.
+                        expectations.creationObserved(key)
+                        let message = (error as? StoreError)?.message ?? "\(error)"
+                        failure = failure ?? message
+                        batchFailed = true
+                        await context.events.record(rsRecord, type: "Warning", reason: "FailedCreate", message: "Error creating: \(message)")
+                    }
+                }
+                if batchFailed { break }
+            }
+            // Nor will creations of batches never started.
+            for _ in 0..<(count - attempted) { expectations.creationObserved(key) }
+            if let failure { return ("FailedCreate", failure) }
+        } else if diff > 0 {
+            let related = context.list(Pod.self, namespace: namespace).filter { PodUtil.controllerRef($0)?.uid == rs.metadata.uid }
+            let victims = PodRanking.podsToDelete(pods, related: related, count: min(diff, Self.burstReplicas), now: context.now)
+            expectations.expectDeletions(key, keys: victims.map { "\(namespace)/\($0.metadata.name ?? "")" })
+            var failure: String?
+            for pod in victims {
+                let name = pod.metadata.name ?? ""
+                do {
+                    try await context.client.delete(kind: "Pod", namespace: namespace, name: name)
+                    await context.events.record(rsRecord, reason: "SuccessfulDelete", message: "Deleted pod: \(name)")
+                } catch let error as StoreError where error.reason == .notFound {
+                    expectations.deletionObserved(key, key: "\(namespace)/\(name)")
+                } catch {
+                    expectations.deletionObserved(key, key: "\(namespace)/\(name)")
+                    let message = (error as? StoreError)?.message ?? "\(error)"
+                    failure = failure ?? message
+                    await context.events.record(rsRecord, type: "Warning", reason: "FailedDelete", message: "Error deleting: \(message)")
+                }
+            }
+            if let failure { return ("FailedDelete", failure) }
+        }
+        return nil
+    }
+
+    /// A pod from the template: labels, annotations and finalizers copied, `generateName:
+    /// <rs>-`, and a controller reference.
+    static func pod(from rs: ReplicaSet) -> Pod {
+        let template = rs.spec.template
+        var metadata = ObjectMeta()
+        metadata.generateName = "\(rs.metadata.name ?? "")-"
+        metadata.namespace = rs.metadata.namespace
+        let labels = template.metadata.labels
+        if !labels.isEmpty { metadata.labels = labels }
+        let annotations = template.metadata.annotations
+        if !annotations.isEmpty { metadata.annotations = annotations }
+        let finalizers = template.metadata.finalizers
+        if !finalizers.isEmpty { metadata.finalizers = finalizers }
+        metadata.ownerReferences = [controllerRef(rs)]
+        var pod = Pod(metadata: metadata)
+        pod.spec = template.spec
+        return pod
+    }
+
+    // MARK: Status
+
+    func updateStatus(_ rs: ReplicaSet, pods: [Pod], manageError: (reason: String, message: String)?,
+                      context: ReconcileContext) async throws -> ReconcileResult {
+        let now = context.now
+        let minReady = rs.spec.minReadySeconds ?? 0
+        let templateLabels = rs.spec.template.metadata.labels
+        var status = rs.status
+        status.replicas = pods.count
+        status.fullyLabeledReplicas = pods.filter { pod in templateLabels.allSatisfy { pod.metadata.labels[$0.key] == $0.value } }.count
+        status.readyReplicas = pods.filter(PodUtil.isReady).count
+        status.availableReplicas = pods.filter { PodUtil.isAvailable($0, minReadySeconds: minReady, now: now) }.count
+        status.observedGeneration = rs.metadata.generation
+        var conditions = status.conditions
+        if let manageError {
+            if conditions[type: "ReplicaFailure"] == nil {
+                conditions.append(Condition(type: "ReplicaFailure", status: "True", reason: manageError.reason,
+                                            message: manageError.message, lastTransitionTime: Timestamp(seconds: now.seconds)))
+            }
+        } else {
+            conditions.removeAll { $0.type == "ReplicaFailure" }
+        }
+        status.conditions = conditions
+        if status.raw["conditions"]?.arrayValue?.isEmpty == true { status.raw["conditions"] = nil }
+        if status != rs.status {
+            var updated = rs
+            updated.status = status
+            do {
+                try await context.client.updateStatus(updated)
+            } catch let error as StoreError where error.reason == .notFound {
+                return .done
+            }
+        }
+        if let manageError { throw ManageError(message: manageError.message) }
+        // A ready pod becomes available minReadySeconds after it turned Ready (strictly after).
+        if minReady > 0 {
+            let next = pods.compactMap { pod -> Timestamp? in
+                guard let ready = PodUtil.readyTime(pod), !PodUtil.isAvailable(pod, minReadySeconds: minReady, now: now) else { return nil }
+                return ready.adding(.seconds(minReady + 1))
+            }.min()
+            if let next { return .requeue(after: max(.zero, next.since(now))) }
+        }
+        return .done
+    }
+
+    struct ManageError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
