@@ -53,7 +53,8 @@ let package = Package(
         .executableTarget(
             name: "OrcaCLI",
             dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore", "OrcaReplay", "OrcaRuntime",
-                           "TTLAfterFinishedController", "OrcaSimulation",
+                           "TTLAfterFinishedController", "OrcaSimulation", "ReplicaSetController", "SchedulerController",
+                           "GarbageCollectorController", "PodGCController",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/orca", swiftSettings: strict),

@@ -178,16 +178,17 @@ public enum GarbageCollectorKinds {
     static func ownerIndex(_ kind: String) -> String { "gc.ownerUID" }
 
     /// One garbage collector per kind, in ``all``'s order.
-    public static func install(into manager: ControllerManager) {
-        manager.register(GarbageCollector<Pod>())
-        manager.register(GarbageCollector<ReplicaSet>())
-        manager.register(GarbageCollector<DaemonSet>())
-        manager.register(GarbageCollector<Job>())
-        manager.register(GarbageCollector<ControllerRevision>())
-        manager.register(GarbageCollector<Service>())
-        manager.register(GarbageCollector<Endpoints>())
-        manager.register(GarbageCollector<Node>())
-        manager.register(GarbageCollector<Lease>())
+    @discardableResult
+    public static func install(into manager: ControllerManager) -> [Controller] {
+        [manager.register(GarbageCollector<Pod>()),
+         manager.register(GarbageCollector<ReplicaSet>()),
+         manager.register(GarbageCollector<DaemonSet>()),
+         manager.register(GarbageCollector<Job>()),
+         manager.register(GarbageCollector<ControllerRevision>()),
+         manager.register(GarbageCollector<Service>()),
+         manager.register(GarbageCollector<Endpoints>()),
+         manager.register(GarbageCollector<Node>()),
+         manager.register(GarbageCollector<Lease>())]
     }
 }
 

@@ -3,18 +3,26 @@ public struct ControllerDescriptor: Sendable {
     public let name: String
     /// One line for `orca run --help`.
     public let summary: String
-    let install: @Sendable (ControllerManager) -> Controller
+    let install: @Sendable (ControllerManager) -> [Controller]
+
+    /// Describes a controller made of several reconcilers under one name (the garbage
+    /// collector has one per kind); `install` registers them all.
+    public init(name: String, summary: String, install: @escaping @Sendable (ControllerManager) -> [Controller]) {
+        self.name = name
+        self.summary = summary
+        self.install = install
+    }
 
     /// Describes the reconciler made by `make`.
     public init<R: Reconciler>(_ make: @escaping @Sendable () -> R, summary: String) {
         name = R.name
         self.summary = summary
-        install = { manager in manager.register(make()) }
+        install = { manager in [manager.register(make())] }
     }
 
     /// Registers a new instance with `manager`.
     @discardableResult
-    public func install(into manager: ControllerManager) -> Controller { install(manager) }
+    public func install(into manager: ControllerManager) -> [Controller] { install(manager) }
 }
 
 /// The controllers a program knows, by name. The built-in controllers are registered here

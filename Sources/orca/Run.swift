@@ -5,11 +5,24 @@ import OrcaAPI
 import OrcaLMDB
 import OrcaRuntime
 import OrcaStore
+import GarbageCollectorController
+import PodGCController
+import ReplicaSetController
+import SchedulerController
 import TTLAfterFinishedController
 
 /// Every controller `orca run` can start, built-ins and examples alike.
 enum Catalog {
     static let registry = ControllerRegistry([
+        ControllerDescriptor({ ReplicaSetController(clock: SystemClock()) },
+                             summary: "keeps spec.replicas pods of each ReplicaSet (adopts, releases, creates, deletes)"),
+        ControllerDescriptor({ SchedulerController() },
+                             summary: "binds pending pods to feasible nodes, or marks them Unschedulable"),
+        ControllerDescriptor(name: "garbagecollector",
+                             summary: "deletes dependents of deleted owners (Background, Foreground, Orphan)",
+                             install: { GarbageCollectorKinds.install(into: $0) }),
+        ControllerDescriptor({ PodGCController() },
+                             summary: "deletes terminated pods over the threshold and pods of vanished nodes"),
         ControllerDescriptor({ TTLAfterFinishedController() },
                              summary: "deletes finished Jobs spec.ttlSecondsAfterFinished seconds after they finish"),
     ])
