@@ -69,6 +69,8 @@ let package = Package(
                     path: "Tests/Controllers/TTLAfterFinishedControllerTests", swiftSettings: strict),
         .testTarget(name: "OrcaSimulationTests", dependencies: ["OrcaSimulation", "KubeletSimulator", "SchedulerController", "OrcaLMDB"],
                     swiftSettings: strict),
+        .testTarget(name: "ReplicaSetControllerTests", dependencies: ["ReplicaSetController", "Orca"],
+                    path: "Tests/Controllers/ReplicaSetControllerTests", swiftSettings: strict),
         .testTarget(name: "OrcaCLITests", dependencies: ["OrcaCLI", "OrcaLogWriter", "OrcaLMDB", "OrcaLog", "OrcaReplay", "OrcaStore"],
                     swiftSettings: strict),
     ]
