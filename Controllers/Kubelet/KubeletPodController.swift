@@ -48,8 +48,13 @@ public struct KubeletPodController: Reconciler {
             return .done
         }
 
-        var sim = kubelets.load(key).flatMap { $0.uid == uid ? $0 : nil }
-            ?? SimulatedPod(pod: pod, behavior: behavior, now: now)
+        var sim: SimulatedPod
+        if let known = kubelets.load(key), known.uid == uid {
+            sim = known
+        } else {
+            sim = SimulatedPod(pod: pod, behavior: behavior, now: now)
+            sim.adopt(pod.status, now: now)
+        }
         let node = context.get(Node.self, ReconcileRequest(name: nodeName))
         let ip = kubelets.podIP(key, node: nodeName, cidr: node?.spec.podCIDR)
         let hostIP = node?.status.addresses.first { $0.type == "InternalIP" }?.address

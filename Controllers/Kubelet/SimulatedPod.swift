@@ -87,6 +87,42 @@ public struct SimulatedPod: Sendable {
         }
     }
 
+    /// Continues a pod whose status already says its containers were started (an object that
+    /// existed before the simulation, or a kubelet taking over): running containers go on
+    /// running from their `startedAt`, terminated ones stay terminated, restart counts are kept.
+    public mutating func adopt(_ status: PodStatus, now: Timestamp) {
+        let byName = Dictionary((status.containerStatuses + status.initContainerStatuses).map { ($0.name ?? "", $0) },
+                                uniquingKeysWith: { a, _ in a })
+        guard status.phase == "Running" || status.phase == "Succeeded" || status.phase == "Failed",
+              !byName.isEmpty else { return }
+        sandboxReady = true
+        startAt = status.startTime ?? now
+        startTime = status.startTime ?? startTime
+        func adopt(_ c: inout SimulatedContainer) {
+            guard let s = byName[c.name] else { return }
+            c.restartCount = s.restartCount ?? 0
+            c.runs = max(1, c.restartCount + 1)
+            if let t = s.lastState.terminated {
+                c.lastTermination = Termination(exitCode: t.exitCode ?? 0, reason: t.reason ?? "Completed", message: t.message,
+                                                startedAt: t.startedAt ?? now, finishedAt: t.finishedAt ?? now)
+            }
+            if let r = s.state.running {
+                let started = r.startedAt ?? now
+                c.state = .running(startedAt: started)
+                c.exitAt = c.isInit ? now : behavior.runFor.map { max(now, started.adding($0)) }
+                c.readyReached = s.ready ?? true
+            } else if let t = s.state.terminated {
+                c.state = .terminated(Termination(exitCode: t.exitCode ?? 0, reason: t.reason ?? "Completed", message: t.message,
+                                                  startedAt: t.startedAt ?? now, finishedAt: t.finishedAt ?? now))
+            } else if let w = s.state.waiting {
+                c.state = .waiting(reason: w.reason ?? "ContainerCreating", message: w.message)
+                if w.reason != "CrashLoopBackOff" { c.runs = c.restartCount }
+            }
+        }
+        for i in initContainers.indices { adopt(&initContainers[i]) }
+        for i in containers.indices { adopt(&containers[i]) }
+    }
+
     // MARK: Time
 
     /// Applies every transition due at or before `now`, in order.
