@@ -14,8 +14,6 @@ public import Orca
 public struct GarbageCollector<T: ResourceView>: Reconciler {
     public typealias Object = T
     public static var name: String { "garbagecollector" }
-    /// Index of every owner reference's UID.
-    public static var ownerIndex: String { "gc.ownerUID" }
 
     public init() {}
 
@@ -26,7 +24,7 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
         }
         return ControllerConfiguration(
             watches: watches, workers: 20, watchesPrimary: false,
-            indexes: [Index(kind: T.kind, name: ownerIndex) { record in
+            indexes: [InformerIndex(kind: T.kind, name: GarbageCollectorKinds.ownerIndex) { record in
                 Unstructured(record.object).ownerReferences.map(\.uid)
             }])
     }
@@ -52,7 +50,7 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
         // Dependents (of kind T) of the object.
         let uid = Unstructured(record.object).uid
         if !uid.isEmpty {
-            for dependent in context.snapshot(T.kind).byIndex(ownerIndex, uid) { out.append(ReconcileRequest(dependent)) }
+            for dependent in context.snapshot(T.kind).byIndex(GarbageCollectorKinds.ownerIndex, uid) { out.append(ReconcileRequest(dependent)) }
         }
         // Owners (of kind T) of the object, which may be waiting for it.
         for owner in Unstructured(record.object).ownerReferences where owner.kind == T.kind {
@@ -149,7 +147,7 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
     /// Every object of any collected kind with an owner reference to `owner`.
     func dependents(of owner: Unstructured, context: ReconcileContext) -> [Unstructured] {
         GarbageCollectorKinds.all.flatMap { kind in
-            context.snapshot(kind).byIndex(GarbageCollectorKinds.ownerIndex(kind), owner.uid).map { Unstructured($0.object) }
+            context.snapshot(kind).byIndex(GarbageCollectorKinds.ownerIndex, owner.uid).map { Unstructured($0.object) }
         }
     }
 
@@ -175,7 +173,8 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
 public enum GarbageCollectorKinds {
     public static let all = ["Pod", "ReplicaSet", "DaemonSet", "Job", "ControllerRevision", "Service", "Endpoints", "Node", "Lease"]
 
-    static func ownerIndex(_ kind: String) -> String { "gc.ownerUID" }
+    /// The index, on each collected kind's informer, of every owner reference's UID.
+    public static let ownerIndex = "gc.ownerUID"
 
     /// One garbage collector per kind, in ``all``'s order.
     @discardableResult

@@ -67,7 +67,7 @@ public struct ReplicaSetController: Reconciler {
     }
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
-        let key = request.description.contains("/") ? request.description : "\(request.namespace)/\(request.name)"
+        let key = "\(request.namespace)/\(request.name)"
         guard let rs = context.get(ReplicaSet.self, request) else {
             expectations.delete(key)
             return .done
@@ -115,10 +115,10 @@ public struct ReplicaSetController: Reconciler {
             guard canAdopt == true else { continue }
             var owners = pod.metadata.ownerReferences
             owners.append(Self.controllerRef(rs))
-            if try await setOwners(pod, owners, context: context), var adopted = Optional(pod) {
-                adopted.metadata.ownerReferences = owners
-                claimed.append(adopted)
-            }
+            guard try await setOwners(pod, owners, context: context) else { continue }
+            var adopted = pod
+            adopted.metadata.ownerReferences = owners
+            claimed.append(adopted)
         }
         return claimed
     }

@@ -35,7 +35,7 @@ public struct SchedulerController: Reconciler {
                     return freed ? pendingPods(context.snapshot("Pod")) : []
                 }),
             ],
-            indexes: [Index(kind: "Pod", name: pendingIndex) { record in isPending(record) ? [""] : [] }])
+            indexes: [InformerIndex(kind: "Pod", name: pendingIndex) { record in isPending(record) ? [""] : [] }])
     }
 
     static func pendingPods(_ pods: CacheSnapshot) -> [ReconcileRequest] {

@@ -34,9 +34,8 @@ public enum Scheduling {
             let failures = filter(pod, info)
             if failures.isEmpty {
                 let name = info.node.metadata.name ?? ""
-                if best == nil || info.pods.count < best!.count || (info.pods.count == best!.count && name < best!.name) {
-                    best = (name, info.pods.count)
-                }
+                if let current = best, (current.count, current.name) <= (info.pods.count, name) { continue }
+                best = (name, info.pods.count)
             } else {
                 for reason in failures { reasons[reason, default: 0] += 1 }
             }

@@ -73,6 +73,22 @@ extension EventLog {
         }
     }
 
+    /// The seq of the last record at or before `time` (0 when none is): the state "as of" a
+    /// moment, as `--at-time` and a scenario's `expect … at:` read it.
+    public func lastSeq(atOrBefore time: Timestamp) throws(LogError) -> UInt64 {
+        var seq: UInt64 = 0
+        var next: UInt64 = 1
+        while true {
+            let batch = try read(from: next, limit: 4096)
+            guard let last = batch.last else { return seq }
+            for record in batch {
+                if record.time > time { return seq }
+                seq = record.seq
+            }
+            next = last.seq + 1
+        }
+    }
+
     public func appendBatch(_ drafts: [EventDraft]) async throws -> ClosedRange<UInt64>? {
         guard !drafts.isEmpty else { return nil }
         let records = try await append(drafts)

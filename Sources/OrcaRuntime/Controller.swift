@@ -60,6 +60,7 @@ public final class Controller: Sendable {
                 for request in requests { enqueue(request, cause: event.record.seq) }
             }
         }
+        // The primary kind's informer exists (and syncs) even when its events are not watched.
         _ = informers.informer(for: R.Object.kind)
         for request in configuration.initialRequests { queue.add(request) }
     }

@@ -77,11 +77,11 @@ public struct ControllerConfiguration: Sendable {
     /// controller, which then keeps itself going with `.requeue(after:)`).
     public var initialRequests: [ReconcileRequest]
     /// Extra informer indexes the controller's mappings and reconciles use.
-    public var indexes: [Index]
+    public var indexes: [InformerIndex]
 
     public init(watches: [Watch] = [], workers: Int = 1,
                 rateLimiter: (@Sendable () -> any RateLimiter<ReconcileRequest>)? = nil,
-                watchesPrimary: Bool = true, initialRequests: [ReconcileRequest] = [], indexes: [Index] = []) {
+                watchesPrimary: Bool = true, initialRequests: [ReconcileRequest] = [], indexes: [InformerIndex] = []) {
         self.indexes = indexes
         self.watches = watches
         self.workers = workers
@@ -92,7 +92,7 @@ public struct ControllerConfiguration: Sendable {
 }
 
 /// A named index on one kind's informer (see ``CacheSnapshot/byIndex(_:_:)``).
-public struct Index: Sendable {
+public struct InformerIndex: Sendable {
     public var kind: String
     public var name: String
     public var function: IndexFunction

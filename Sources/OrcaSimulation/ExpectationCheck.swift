@@ -74,18 +74,7 @@ extension Simulation {
     func check(_ e: Expectation) throws -> ExpectationFailure? {
         let records: [EventRecord]
         if let at = e.at {
-            let target = scenario.start.adding(at)
-            var seq: UInt64 = 0
-            var next: UInt64 = 1
-            outer: while true {
-                let batch = try log.read(from: next, limit: 4096)
-                guard let last = batch.last else { break }
-                for r in batch {
-                    if r.time > target { break outer }
-                    seq = r.seq
-                }
-                next = last.seq + 1
-            }
+            let seq = try log.lastSeq(atOrBefore: scenario.start.adding(at))
             records = try EventLogProjection.state(of: log, atSeq: seq).values
                 .filter { $0.kind == e.kind && (e.namespace == nil || $0.namespace == e.namespace) }
                 .sorted { $0.key < $1.key }

@@ -15,13 +15,15 @@ public protocol IdentityGenerator: Sendable {
 enum IdentityFormat {
     static let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
 
+    /// `v` in lower-case hex, zero-padded to `digits`.
+    static func hex(_ v: UInt64, _ digits: Int) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, digits - s.count)) + s
+    }
+
     static func uuid(_ a: UInt64, _ b: UInt64) -> String {
         let hi = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
         let lo = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-        func hex(_ v: UInt64, _ digits: Int) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: max(0, digits - s.count)) + s
-        }
         return "\(hex(hi >> 32, 8))-\(hex((hi >> 16) & 0xFFFF, 4))-\(hex(hi & 0xFFFF, 4))-\(hex(lo >> 48, 4))-\(hex(lo & 0xFFFF_FFFF_FFFF, 12))"
     }
 
@@ -76,10 +78,7 @@ public final class SeededIdentityGenerator: IdentityGenerator {
             s.uids += 1
             return s.uids
         }
-        func hex(_ v: UInt64, _ digits: Int) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: max(0, digits - s.count)) + s
-        }
+        let hex = IdentityFormat.hex
         // xxxxxxxx-0000-4ccc-8ccc-cccccccccccc: version 4 and variant nibbles fixed, counter below.
         return "\(hex(prefix, 8))-0000-4\(hex((n >> 60) & 0xFFF, 3))-8\(hex((n >> 48) & 0xFFF, 3))-\(hex(n & 0xFFFF_FFFF_FFFF, 12))"
     }

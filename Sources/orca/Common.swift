@@ -3,6 +3,7 @@ import Foundation
 import OrcaAPI
 import OrcaLMDB
 import OrcaLog
+import OrcaSimulation
 import OrcaStore
 
 /// Options every command shares.
@@ -50,6 +51,9 @@ extension AsyncParsableCommand {
     func reportingErrors(_ body: () async throws -> Void) async throws {
         do {
             try await body()
+        } catch let error as ScenarioError {
+            Output.err("error: \(error)")
+            throw ExitCode(2)
         } catch let error as CLIError {
             Output.err(error.message)
             throw ExitCode(error.exitCode)
@@ -96,17 +100,7 @@ struct TimeTravelOptions: ParsableArguments {
             throw CLIError("error: invalid --at-time \"\(atTime)\": use RFC 3339 (2026-01-01T00:00:00Z) or a duration such as 45s")
         }
         // The last event at or before the target time.
-        var seq: UInt64 = 0
-        var next: UInt64 = 1
-        outer: while true {
-            let batch = try log.read(from: next, limit: 4096)
-            guard let last = batch.last else { break }
-            for record in batch {
-                if record.time > target { break outer }
-                seq = record.seq
-            }
-            next = last.seq + 1
-        }
+        let seq = try log.lastSeq(atOrBefore: target)
         return (seq, target)
     }
 }

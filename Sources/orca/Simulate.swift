@@ -31,20 +31,7 @@ struct Simulate: AsyncParsableCommand {
     var force = false
 
     func run() async throws {
-        do {
-            try await simulate()
-        } catch let error as ScenarioError {
-            Output.err("error: \(error)")
-            throw ExitCode(2)
-        } catch let error as CLIError {
-            Output.err(error.message)
-            throw ExitCode(error.exitCode)
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            Output.err(Output.describe(error))
-            throw ExitCode(1)
-        }
+        try await reportingErrors { try await simulate() }
     }
 
     func simulate() async throws {
