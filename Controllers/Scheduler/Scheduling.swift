@@ -64,20 +64,9 @@ public enum Scheduling {
         return insufficientResources(pod, info)
     }
 
-    /// Whether a toleration tolerates the taint (`ToleratesTaint`): empty effect matches every
-    /// effect, `Exists` with an empty key matches every key.
+    /// Whether a toleration tolerates the taint (``Toleration/tolerates(_:)``).
     public static func tolerates(_ tolerations: [Toleration], key: String, value: String, effect: String) -> Bool {
-        tolerations.contains { t in
-            if let e = t.effect, !e.isEmpty, e != effect { return false }
-            let op = t.operator ?? "Equal"
-            let tKey = t.key ?? ""
-            if !tKey.isEmpty && tKey != key { return false }
-            switch op {
-            case "Exists": return true
-            case "Equal", "": return !tKey.isEmpty && (t.value ?? "") == value
-            default: return false
-            }
-        }
+        tolerations.tolerate(Taint(key: key, value: value, effect: effect))
     }
 
     /// `nodeSelector` labels and required node affinity terms (any term; every requirement).

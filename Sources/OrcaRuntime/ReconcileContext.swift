@@ -90,6 +90,12 @@ public struct EventRecorder: Sendable {
     /// `replicaset-controller`.
     public let component: String
 
+    /// The same recorder reporting as another component (the node lifecycle controller reports
+    /// as Kubernetes' `node-controller`).
+    public func reporting(as component: String) -> EventRecorder {
+        EventRecorder(client: client, clock: clock, component: component)
+    }
+
     /// Creates the Event. Failures are logged by the caller's logger, never thrown: an event is
     /// best-effort, as in Kubernetes.
     @discardableResult

@@ -185,19 +185,20 @@ extension Scenario {
                 e.selectorText = text
             case "at": e.at = try value.duration()
             case "count":
-                e.count = try value.int()
-                guard e.count! >= 0 else { throw value.error("must not be negative") }
+                let count = try value.int()
+                guard count >= 0 else { throw value.error("must not be negative") }
+                e.count = count
             case "phase": e.phase = try value.string()
             case "node", "onNode": e.onNode = try value.string()
             case "notOnNode": e.notOnNode = try value.string()
             case "ready": e.ready = try value.bool()
             case "terminating": e.terminating = try value.bool()
             case "exists": e.count = try value.bool() ? e.count : 0
-            case "metadata", "spec", "status":
+            case "metadata", "spec", "status", "subsets", "reason", "message", "involvedObject", "source", "type", "data":
                 e.fields.append((path: [key], value: try value.json()))
             default:
                 guard key.contains(".") else {
-                    throw value.error("unknown expectation field \"\(key)\" (known: kind, namespace, name, selector, at, count, phase, node, notOnNode, ready, terminating, exists, metadata, spec, status, or a dotted path such as status.readyReplicas)")
+                    throw value.error("unknown expectation field \"\(key)\" (known: kind, namespace, name, selector, at, count, phase, node, notOnNode, ready, terminating, exists, metadata, spec, status, subsets, reason, message, involvedObject, source, type, data, or a dotted path such as status.readyReplicas)")
                 }
                 e.fields.append((path: key.split(separator: ".").map(String.init), value: try value.json()))
             }

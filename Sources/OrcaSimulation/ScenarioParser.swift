@@ -181,7 +181,8 @@ extension Scenario {
         return scenario
     }
 
-    static let controllerNames: Set<String> = ["replicaset", "scheduler", "kubelet", "kubelet-node", "garbagecollector", "podgc", "ttl-after-finished"]
+    static let controllerNames: Set<String> = ["replicaset", "scheduler", "kubelet", "kubelet-node", "nodelifecycle",
+                                                     "taint-eviction-controller", "garbagecollector", "podgc", "ttl-after-finished"]
 
     static func parseConfig(_ field: Field) throws(ScenarioError) -> SimulationConfig {
         var c = SimulationConfig()

@@ -1,9 +1,11 @@
 public import Orca
 import GarbageCollectorController
 import KubeletSimulator
+import NodeLifecycleController
 import PodGCController
 import ReplicaSetController
 import SchedulerController
+import TaintEvictionController
 import TTLAfterFinishedController
 
 /// Runs a scenario in deterministic simulation (SCENARIOS.md §1.3): every built-in controller on
@@ -21,8 +23,8 @@ public final class Simulation: Sendable {
     let controllers: [String: Controller]
 
     /// The controllers a simulation runs, in the fixed order they are drained.
-    public static let controllerOrder = ["replicaset", "scheduler", "kubelet-node", "kubelet", "garbagecollector", "podgc",
-                                         "ttl-after-finished"]
+    public static let controllerOrder = ["replicaset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
+                                         "taint-eviction-controller", "garbagecollector", "podgc", "ttl-after-finished"]
 
     public init(scenario: Scenario, log: any EventLog) {
         self.scenario = scenario
@@ -40,6 +42,21 @@ public final class Simulation: Sendable {
         if enabled("scheduler") { controllers["scheduler"] = manager.register(SchedulerController()) }
         if enabled("kubelet-node") { controllers["kubelet-node"] = manager.register(KubeletNodeController(kubelets: kubelets)) }
         if enabled("kubelet") { controllers["kubelet"] = manager.register(KubeletPodController(kubelets: kubelets)) }
+        if enabled("nodelifecycle") {
+            var settings = NodeLifecycleController.Settings()
+            settings.monitorPeriod = config.nodeMonitorPeriod
+            settings.gracePeriod = config.nodeMonitorGracePeriod
+            settings.startupGracePeriod = config.nodeStartupGracePeriod
+            settings.evictionRate = config.nodeEvictionRate
+            settings.secondaryEvictionRate = config.secondaryNodeEvictionRate
+            settings.largeClusterThreshold = config.largeClusterSizeThreshold
+            settings.unhealthyZoneThreshold = config.unhealthyZoneThreshold
+            controllers["nodelifecycle"] = manager.register(NodeLifecycleController(settings: settings))
+            controllers["nodelifecycle-taints"] = manager.register(NodeConditionTaintController())
+        }
+        if enabled("taint-eviction-controller") {
+            controllers["taint-eviction-controller"] = manager.register(TaintEvictionController())
+        }
         if enabled("garbagecollector") { GarbageCollectorKinds.install(into: manager) }
         if enabled("podgc") {
             var settings = PodGCController.Settings()

@@ -6,6 +6,8 @@ import OrcaLMDB
 import OrcaRuntime
 import OrcaStore
 import GarbageCollectorController
+import NodeLifecycleController
+import TaintEvictionController
 import PodGCController
 import ReplicaSetController
 import SchedulerController
@@ -18,6 +20,11 @@ enum Catalog {
                              summary: "keeps spec.replicas pods of each ReplicaSet (adopts, releases, creates, deletes)"),
         ControllerDescriptor({ SchedulerController() },
                              summary: "binds pending pods to feasible nodes, or marks them Unschedulable"),
+        ControllerDescriptor(name: "nodelifecycle",
+                             summary: "marks unresponsive nodes Unknown, taints them (NoSchedule, rate-limited NoExecute)",
+                             install: { [$0.register(NodeLifecycleController()), $0.register(NodeConditionTaintController())] }),
+        ControllerDescriptor({ TaintEvictionController() },
+                             summary: "evicts pods from NoExecute-tainted nodes after their tolerationSeconds"),
         ControllerDescriptor(name: "garbagecollector",
                              summary: "deletes dependents of deleted owners (Background, Foreground, Orphan)",
                              install: { GarbageCollectorKinds.install(into: $0) }),
