@@ -57,7 +57,8 @@ public final class Controller: Sendable {
             informer.addHandler { [self] event in
                 reconciler.observe(event, context: observeContext)
                 let requests = Self.map(event, watch.mapping, primary: primary, context: observeContext)
-                for request in requests { enqueue(request, cause: event.record.seq) }
+                let delay = watch.delay?(event) ?? .zero
+                for request in requests { enqueue(request, cause: event.record.seq, after: delay) }
             }
         }
         // The primary kind's informer exists (and syncs) even when its events are not watched.
@@ -70,9 +71,9 @@ public final class Controller: Sendable {
         return false
     }
 
-    func enqueue(_ request: ReconcileRequest, cause: UInt64) {
+    func enqueue(_ request: ReconcileRequest, cause: UInt64, after delay: Duration = .zero) {
         causes.withLock { $0[request] = max($0[request] ?? 0, cause) }
-        queue.add(request)
+        if delay > .zero { queue.addAfter(request, delay) } else { queue.add(request) }
     }
 
     /// The requests an event maps to.

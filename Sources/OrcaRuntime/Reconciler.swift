@@ -107,10 +107,14 @@ public struct InformerIndex: Sendable {
 public struct Watch: Sendable {
     public var kind: String
     public var mapping: Mapping
+    /// How long to wait before the mapped requests are processed (client-go's `AddAfter`), per
+    /// event; nil or zero queues them at once. The Job controller batches pod events by 1 s.
+    public var delay: (@Sendable (InformerEvent) -> Duration)?
 
-    public init(_ kind: String, _ mapping: Mapping) {
+    public init(_ kind: String, _ mapping: Mapping, delay: (@Sendable (InformerEvent) -> Duration)? = nil) {
         self.kind = kind
         self.mapping = mapping
+        self.delay = delay
     }
 
     public enum Mapping: Sendable {

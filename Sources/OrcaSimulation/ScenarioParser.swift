@@ -181,7 +181,7 @@ extension Scenario {
         return scenario
     }
 
-    static let controllerNames: Set<String> = ["replicaset", "scheduler", "kubelet", "kubelet-node", "nodelifecycle",
+    static let controllerNames: Set<String> = ["replicaset", "job", "scheduler", "kubelet", "kubelet-node", "nodelifecycle",
                                                      "taint-eviction-controller", "garbagecollector", "podgc", "ttl-after-finished"]
 
     static func parseConfig(_ field: Field) throws(ScenarioError) -> SimulationConfig {

@@ -1,5 +1,6 @@
 public import Orca
 import GarbageCollectorController
+import JobController
 import KubeletSimulator
 import NodeLifecycleController
 import PodGCController
@@ -23,7 +24,7 @@ public final class Simulation: Sendable {
     let controllers: [String: Controller]
 
     /// The controllers a simulation runs, in the fixed order they are drained.
-    public static let controllerOrder = ["replicaset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
+    public static let controllerOrder = ["replicaset", "job", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
                                          "taint-eviction-controller", "garbagecollector", "podgc", "ttl-after-finished"]
 
     public init(scenario: Scenario, log: any EventLog) {
@@ -39,6 +40,10 @@ public final class Simulation: Sendable {
         var controllers: [String: Controller] = [:]
         let enabled = { (name: String) in !config.disabled.contains(name) }
         if enabled("replicaset") { controllers["replicaset"] = manager.register(ReplicaSetController(clock: clock)) }
+        if enabled("job") {
+            controllers["job"] = manager.register(JobController(clock: clock))
+            controllers["job-orphans"] = manager.register(JobOrphanFinalizerController())
+        }
         if enabled("scheduler") { controllers["scheduler"] = manager.register(SchedulerController()) }
         if enabled("kubelet-node") { controllers["kubelet-node"] = manager.register(KubeletNodeController(kubelets: kubelets)) }
         if enabled("kubelet") { controllers["kubelet"] = manager.register(KubeletPodController(kubelets: kubelets)) }

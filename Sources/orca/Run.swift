@@ -6,6 +6,7 @@ import OrcaLMDB
 import OrcaRuntime
 import OrcaStore
 import GarbageCollectorController
+import JobController
 import NodeLifecycleController
 import TaintEvictionController
 import PodGCController
@@ -18,6 +19,9 @@ enum Catalog {
     static let registry = ControllerRegistry([
         ControllerDescriptor({ ReplicaSetController(clock: SystemClock()) },
                              summary: "keeps spec.replicas pods of each ReplicaSet (adopts, releases, creates, deletes)"),
+        ControllerDescriptor(name: "job",
+                             summary: "runs Jobs to completion (parallelism, Indexed, back-off, deadline, suspend, pod failure policy)",
+                             install: { [$0.register(JobController(clock: SystemClock())), $0.register(JobOrphanFinalizerController())] }),
         ControllerDescriptor({ SchedulerController() },
                              summary: "binds pending pods to feasible nodes, or marks them Unschedulable"),
         ControllerDescriptor(name: "nodelifecycle",

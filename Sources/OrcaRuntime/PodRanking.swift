@@ -1,5 +1,4 @@
-public import Orca
-import Foundation
+public import OrcaAPI
 
 /// Pod helpers shared by workload controllers (`pkg/controller/controller_utils.go`).
 public enum PodUtil {
@@ -55,7 +54,7 @@ public enum PodRanking {
     static func logRank(_ t: Timestamp, now: Timestamp) -> Int64 {
         let d = now.nanoseconds - t.nanoseconds
         guard d > 0 else { return -1 }
-        return Int64(log2(Double(d)))
+        return Int64(63 - d.leadingZeroBitCount)
     }
 
     /// Whether `a` should be deleted before `b`; `rank` counts related active pods on a pod's node.
