@@ -182,7 +182,12 @@ extension Scenario {
     }
 
     static let controllerNames: Set<String> = ["replicaset", "job", "scheduler", "kubelet", "kubelet-node", "nodelifecycle",
-                                                     "taint-eviction-controller", "garbagecollector", "podgc", "ttl-after-finished"]
+                                                     "taint-eviction-controller", "endpoint", "garbagecollector", "podgc", "ttl-after-finished"]
+
+    /// Other names people use for the same controllers (kube-controller-manager's spellings).
+    static let controllerAliases = ["endpoints": "endpoint", "endpoints-controller": "endpoint", "taint-eviction": "taint-eviction-controller",
+                                    "node-lifecycle": "nodelifecycle", "node-lifecycle-controller": "nodelifecycle",
+                                    "job-controller": "job", "replicaset-controller": "replicaset"]
 
     static func parseConfig(_ field: Field) throws(ScenarioError) -> SimulationConfig {
         var c = SimulationConfig()
@@ -223,7 +228,8 @@ extension Scenario {
             } else if key == "controllers" {
                 for (k, list) in try value.entries(allowed: ["disable"]) where k == "disable" {
                     for item in try list.items() {
-                        let name = try item.string()
+                        let given = try item.string()
+                        let name = controllerAliases[given] ?? given
                         guard controllerNames.contains(name) else {
                             throw item.error("unknown controller \"\(name)\" (known: \(controllerNames.sorted().joined(separator: ", ")))")
                         }

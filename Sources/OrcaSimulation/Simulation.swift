@@ -1,4 +1,5 @@
 public import Orca
+import EndpointsController
 import GarbageCollectorController
 import JobController
 import KubeletSimulator
@@ -25,7 +26,7 @@ public final class Simulation: Sendable {
 
     /// The controllers a simulation runs, in the fixed order they are drained.
     public static let controllerOrder = ["replicaset", "job", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
-                                         "taint-eviction-controller", "garbagecollector", "podgc", "ttl-after-finished"]
+                                         "taint-eviction-controller", "endpoint", "garbagecollector", "podgc", "ttl-after-finished"]
 
     public init(scenario: Scenario, log: any EventLog) {
         self.scenario = scenario
@@ -62,6 +63,7 @@ public final class Simulation: Sendable {
         if enabled("taint-eviction-controller") {
             controllers["taint-eviction-controller"] = manager.register(TaintEvictionController())
         }
+        if enabled("endpoint") { controllers["endpoint"] = manager.register(EndpointsController()) }
         if enabled("garbagecollector") { GarbageCollectorKinds.install(into: manager) }
         if enabled("podgc") {
             var settings = PodGCController.Settings()

@@ -5,6 +5,7 @@ import OrcaAPI
 import OrcaLMDB
 import OrcaRuntime
 import OrcaStore
+import EndpointsController
 import GarbageCollectorController
 import JobController
 import NodeLifecycleController
@@ -29,6 +30,8 @@ enum Catalog {
                              install: { [$0.register(NodeLifecycleController()), $0.register(NodeConditionTaintController())] }),
         ControllerDescriptor({ TaintEvictionController() },
                              summary: "evicts pods from NoExecute-tainted nodes after their tolerationSeconds"),
+        ControllerDescriptor({ EndpointsController() },
+                             summary: "keeps each Service's Endpoints: ready and not-ready pod addresses and ports"),
         ControllerDescriptor(name: "garbagecollector",
                              summary: "deletes dependents of deleted owners (Background, Foreground, Orphan)",
                              install: { GarbageCollectorKinds.install(into: $0) }),
