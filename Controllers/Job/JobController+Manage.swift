@@ -3,38 +3,12 @@ public import Orca
 extension JobController {
     // MARK: Claim
 
-    /// `getPodsForJob`: my pods that match (releasing those that do not, with their finalizer),
-    /// and matching orphans adopted with the tracking finalizer after an uncached check.
+    /// `getPodsForJob`: claims pods as the ReplicaSet does, adding the tracking finalizer on
+    /// adoption and removing it on release.
     func claim(_ pods: [Pod], job: Job, selector: LabelSelector, context: ReconcileContext) async throws -> [Pod] {
-        let uid = job.metadata.uid ?? ""
-        let deleting = job.metadata.deletionTimestamp != nil
-        var claimed: [Pod] = []
-        var canAdopt: Bool?
-        for pod in pods {
-            let matches = !selector.isEmpty && selector.matches(pod.metadata.labels)
-            if let ref = PodUtil.controllerRef(pod) {
-                guard ref.uid == uid else { continue }
-                if matches {
-                    claimed.append(pod)
-                } else if !deleting {
-                    try await patchPod(pod, owners: pod.metadata.ownerReferences.filter { $0.uid != uid },
-                                       finalizers: pod.metadata.finalizers.filter { $0 != JobPlanning.trackingFinalizer }, context: context)
-                }
-                continue
-            }
-            guard matches, !deleting, pod.metadata.deletionTimestamp == nil else { continue }
-            if canAdopt == nil {
-                let fresh = try context.client.store.get(kind: Job.kind, namespace: job.metadata.namespace ?? "default", name: job.metadata.name ?? "")
-                canAdopt = fresh?.uid == uid && fresh?.deletionTimestamp == nil
-            }
-            guard canAdopt == true else { continue }
-            var adopted = pod
-            adopted.metadata.ownerReferences = pod.metadata.ownerReferences + [Self.controllerRef(job)]
-            if !JobPlanning.hasTrackingFinalizer(pod) { adopted.metadata.finalizers = pod.metadata.finalizers + [JobPlanning.trackingFinalizer] }
-            guard try await patchPod(pod, owners: adopted.metadata.ownerReferences, finalizers: adopted.metadata.finalizers, context: context) else { continue }
-            claimed.append(adopted)
-        }
-        return claimed
+        try await PodControllerRefManager(owner: Self.controllerRef(job), namespace: job.metadata.namespace ?? "default", selector: selector,
+                                          deleting: job.metadata.deletionTimestamp != nil, finalizer: JobPlanning.trackingFinalizer)
+            .claim(pods, context: context)
     }
 
     static func controllerRef(_ job: Job) -> OwnerReference {
@@ -42,20 +16,12 @@ extension JobController {
                        controller: true, blockOwnerDeletion: true)
     }
 
-    /// Patches owner references and/or finalizers with a UID precondition; false when the pod is
-    /// gone or changed identity.
+    /// Removes `batch.kubernetes.io/job-tracking` from the pod (UID precondition); false when the
+    /// pod is gone.
     @discardableResult
-    func patchPod(_ pod: Pod, owners: [OwnerReference]? = nil, finalizers: [String]? = nil, context: ReconcileContext) async throws -> Bool {
-        var metadata: JSONObject = ["uid": .string(pod.metadata.uid ?? "")]
-        if let owners { metadata["ownerReferences"] = owners.isEmpty ? .null : .array(owners.map(\.json)) }
-        if let finalizers { metadata["finalizers"] = finalizers.isEmpty ? .null : .array(finalizers.map(JSONValue.string)) }
-        do {
-            try await context.client.patch(kind: "Pod", namespace: pod.metadata.namespace ?? "default", name: pod.metadata.name ?? "",
-                                           mergePatch: ["metadata": .object(metadata)])
-            return true
-        } catch let error as StoreError where error.reason == .notFound || error.reason == .conflict {
-            return false
-        }
+    static func removeTrackingFinalizer(_ pod: Pod, context: ReconcileContext) async throws -> Bool {
+        try await PodControllerRefManager.patch(pod, finalizers: pod.metadata.finalizers.filter { $0 != JobPlanning.trackingFinalizer },
+                                                context: context)
     }
 
     // MARK: manageJob
@@ -67,7 +33,6 @@ extension JobController {
                    context: ReconcileContext) async -> (active: Int, error: String?, requeue: Duration?) {
         let job = sync.job
         var active = sync.active.count
-        let namespace = job.metadata.namespace ?? "default"
         let parallelism = job.spec.parallelism ?? 1
         let indexed = job.spec.completionMode == "Indexed"
         let completions = job.spec.completions
@@ -145,7 +110,6 @@ extension JobController {
             expectations.creationObserved(key)
             active -= 1
         }
-        _ = namespace
         return (active, failure, nil)
     }
 
@@ -160,7 +124,7 @@ extension JobController {
             let name = pod.metadata.name ?? ""
             do {
                 if JobPlanning.hasTrackingFinalizer(pod) {
-                    try await patchPod(pod, finalizers: pod.metadata.finalizers.filter { $0 != JobPlanning.trackingFinalizer }, context: context)
+                    try await Self.removeTrackingFinalizer(pod, context: context)
                 }
                 _ = try await context.client.delete(kind: "Pod", namespace: namespace, name: name)
                 await context.events.record(record, reason: "SuccessfulDelete", message: "Deleted pod: \(name)")
@@ -300,8 +264,7 @@ extension JobController {
         if !toRemove.isEmpty {
             state.withLock { s in s.expectedRemovals[key, default: []].formUnion(toRemove.compactMap(\.metadata.uid)) }
             for pod in toRemove {
-                let ok = try await patchPod(pod, finalizers: pod.metadata.finalizers.filter { $0 != JobPlanning.trackingFinalizer }, context: context)
-                _ = ok
+                try await Self.removeTrackingFinalizer(pod, context: context)
                 withFinalizer.remove(pod.metadata.uid ?? "")
             }
         }
@@ -366,14 +329,5 @@ extension JobController {
         if job.status.failed == 0 { job.status.failed = nil }
         if job.status.raw["conditions"]?.arrayValue?.isEmpty == true { job.status.raw["conditions"] = nil }
         return try await context.client.updateStatus(job)
-    }
-}
-
-extension PodRanking {
-    /// `activePodsForRemoval` after the Indexed duplicates: the first `count` pods in
-    /// `controller.ActivePods` order (unscheduled, pending, not ready, … first).
-    public static func activePodsForRemoval(_ pods: [Pod], count: Int) -> [Pod] {
-        guard count > 0 else { return [] }
-        return Array(pods.sorted { deleteBefore($0, $1, rankA: 0, rankB: 0, now: .zero) }.prefix(count))
     }
 }

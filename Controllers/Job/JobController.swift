@@ -28,54 +28,16 @@ public struct JobController: Reconciler {
                     guard case .updated(let old, let new) = event else { return .zero }
                     return old.object[path: ["metadata", "generation"]] == new.object[path: ["metadata", "generation"]] ? batchPeriod : .zero
                 }),
-                Watch("Pod", .custom { event, context in podRequests(event, context) }, delay: { _ in batchPeriod }),
+                Watch("Pod", .controllerOwnerOrAdopters, delay: { _ in batchPeriod }),
             ],
             workers: 5, watchesPrimary: false)
     }
 
-    /// A pod's controlling Job (old and new), or for an orphan every Job whose selector matches.
-    static func podRequests(_ event: InformerEvent, _ context: ObserveContext) -> [ReconcileRequest] {
-        var records = [event.record]
-        if case .updated(let old, let new) = event {
-            if old.seq == new.seq { return [] }
-            records.insert(old, at: 0)
-        }
-        var out: [ReconcileRequest] = []
-        for record in records {
-            guard let pod = Pod(record.object) else { continue }
-            if let ref = PodUtil.controllerRef(pod) {
-                if ref.kind == Job.kind { out.append(ReconcileRequest(namespace: record.namespace, name: ref.name)) }
-                continue
-            }
-            if case .deleted = event { continue }
-            for job in context.snapshot(Job.kind).list(namespace: record.namespace) {
-                guard let selector = LabelSelector(specSelector: job.object[path: ["spec", "selector"]]), !selector.isEmpty else { continue }
-                if selector.matches(pod.metadata.labels) { out.append(ReconcileRequest(job)) }
-            }
-        }
-        var seen = Set<ReconcileRequest>()
-        return out.filter { seen.insert($0).inserted }
-    }
-
     public func observe(_ event: InformerEvent, context: ObserveContext) {
+        expectations.observe(event, ownerKind: Job.kind)
         let record = event.record
-        if record.kind == Job.kind {
-            if case .deleted = event { expectations.delete("\(record.namespace)/\(record.name)") }
-            return
-        }
         guard record.kind == "Pod", let pod = Pod(record.object), let ref = PodUtil.controllerRef(pod), ref.kind == Job.kind else { return }
         let key = "\(record.namespace)/\(ref.name)"
-        let podKey = "\(record.namespace)/\(record.name)"
-        switch event {
-        case .added:
-            if pod.metadata.deletionTimestamp != nil { expectations.deletionObserved(key, key: podKey) } else { expectations.creationObserved(key) }
-        case .updated(let old, _):
-            if old.object[path: ["metadata", "deletionTimestamp"]] == nil, pod.metadata.deletionTimestamp != nil {
-                expectations.deletionObserved(key, key: podKey)
-            }
-        case .deleted:
-            expectations.deletionObserved(key, key: podKey)
-        }
         // A finalizer removal is observed once the pod shows up without it (or goes).
         var gone = false
         if case .deleted = event { gone = true }

@@ -25,14 +25,7 @@ public struct JobOrphanFinalizerController: Reconciler {
             }
             if adoptable { return .done }
         }
-        let finalizers = pod.metadata.finalizers.filter { $0 != JobPlanning.trackingFinalizer }
-        do {
-            try await context.client.patch(kind: "Pod", namespace: request.namespace, name: request.name,
-                                           mergePatch: ["metadata": ["uid": .string(pod.metadata.uid ?? ""),
-                                                                     "finalizers": finalizers.isEmpty ? .null : .array(finalizers.map(JSONValue.string))]])
-        } catch let error as StoreError where error.reason == .notFound || error.reason == .conflict {
-            return .done
-        }
+        try await JobController.removeTrackingFinalizer(pod, context: context)
         return .done
     }
 }

@@ -69,7 +69,7 @@ public struct NodeLifecycleController: Reconciler {
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
         let now = context.now
-        var s = state.withLock { $0 }
+        var s = state.value
         defer { state.withLock { [s] in $0 = s } }
         if s.origin == nil { s.origin = now }
         if now >= (s.nextMonitor ?? now) {

@@ -13,57 +13,11 @@ public struct ReplicaSetController: Reconciler {
     public init(clock: any Clock) { expectations = Expectations(clock: clock) }
 
     public static var configuration: ControllerConfiguration {
-        ControllerConfiguration(watches: [Watch("Pod", .custom { event, context in podRequests(event, context) })], workers: 5)
-    }
-
-    /// A pod's controlling ReplicaSet (old and new on an update), or for an orphan every
-    /// ReplicaSet whose selector matches it.
-    static func podRequests(_ event: InformerEvent, _ context: ObserveContext) -> [ReconcileRequest] {
-        var records = [event.record]
-        if case .updated(let old, let new) = event {
-            if old.seq == new.seq { return [] }
-            records.insert(old, at: 0)
-        }
-        var out: [ReconcileRequest] = []
-        for record in records {
-            guard let pod = Pod(record.object) else { continue }
-            if let ref = PodUtil.controllerRef(pod) {
-                if ref.kind == ReplicaSet.kind { out.append(ReconcileRequest(namespace: record.namespace, name: ref.name)) }
-                continue
-            }
-            if case .deleted = event { continue }
-            for rs in context.snapshot(ReplicaSet.kind).list(namespace: record.namespace) {
-                guard let selector = LabelSelector(specSelector: rs.object[path: ["spec", "selector"]]), !selector.isEmpty else { continue }
-                if selector.matches(pod.metadata.labels) { out.append(ReconcileRequest(rs)) }
-            }
-        }
-        var seen = Set<ReconcileRequest>()
-        return out.filter { seen.insert($0).inserted }
+        ControllerConfiguration(watches: [Watch("Pod", .controllerOwnerOrAdopters)], workers: 5)
     }
 
     public func observe(_ event: InformerEvent, context: ObserveContext) {
-        let record = event.record
-        if record.kind == ReplicaSet.kind {
-            if case .deleted = event { expectations.delete("\(record.namespace)/\(record.name)") }
-            return
-        }
-        guard record.kind == "Pod", let pod = Pod(record.object), let ref = PodUtil.controllerRef(pod), ref.kind == ReplicaSet.kind else { return }
-        let key = "\(record.namespace)/\(ref.name)"
-        let podKey = "\(record.namespace)/\(record.name)"
-        switch event {
-        case .added:
-            if pod.metadata.deletionTimestamp != nil {
-                expectations.deletionObserved(key, key: podKey)
-            } else {
-                expectations.creationObserved(key)
-            }
-        case .updated(let old, _):
-            if old.object[path: ["metadata", "deletionTimestamp"]] == nil, pod.metadata.deletionTimestamp != nil {
-                expectations.deletionObserved(key, key: podKey)
-            }
-        case .deleted:
-            expectations.deletionObserved(key, key: podKey)
-        }
+        expectations.observe(event, ownerKind: ReplicaSet.kind)
     }
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
@@ -91,55 +45,13 @@ public struct ReplicaSetController: Reconciler {
     /// ClaimPods: keep my pods that still match, release those that do not, adopt matching
     /// orphans (after an uncached check that I still exist), ignore pods of other controllers.
     func claim(_ pods: [Pod], rs: ReplicaSet, selector: LabelSelector, context: ReconcileContext) async throws -> [Pod] {
-        let uid = rs.metadata.uid ?? ""
-        let deleting = rs.metadata.deletionTimestamp != nil
-        var claimed: [Pod] = []
-        var canAdopt: Bool?
-        for pod in pods {
-            let matches = !selector.isEmpty && selector.matches(pod.metadata.labels)
-            if let ref = PodUtil.controllerRef(pod) {
-                guard ref.uid == uid else { continue }
-                if matches {
-                    claimed.append(pod)
-                } else if !deleting {
-                    try await setOwners(pod, pod.metadata.ownerReferences.filter { $0.uid != uid }, context: context)
-                }
-                continue
-            }
-            guard matches, !deleting, pod.metadata.deletionTimestamp == nil else { continue }
-            if canAdopt == nil {
-                let fresh = try context.client.store.get(kind: ReplicaSet.kind, namespace: rs.metadata.namespace ?? "default",
-                                                        name: rs.metadata.name ?? "")
-                canAdopt = fresh?.uid == uid && fresh?.deletionTimestamp == nil
-            }
-            guard canAdopt == true else { continue }
-            var owners = pod.metadata.ownerReferences
-            owners.append(Self.controllerRef(rs))
-            guard try await setOwners(pod, owners, context: context) else { continue }
-            var adopted = pod
-            adopted.metadata.ownerReferences = owners
-            claimed.append(adopted)
-        }
-        return claimed
+        try await PodControllerRefManager(owner: Self.controllerRef(rs), namespace: rs.metadata.namespace ?? "default",
+                                          selector: selector, deleting: rs.metadata.deletionTimestamp != nil).claim(pods, context: context)
     }
 
     static func controllerRef(_ rs: ReplicaSet) -> OwnerReference {
         OwnerReference(apiVersion: ReplicaSet.apiVersion, kind: ReplicaSet.kind, name: rs.metadata.name ?? "",
                        uid: rs.metadata.uid ?? "", controller: true, blockOwnerDeletion: true)
-    }
-
-    /// Patches the pod's owner references (with a UID precondition); false when the pod is gone
-    /// or changed identity.
-    @discardableResult
-    func setOwners(_ pod: Pod, _ owners: [OwnerReference], context: ReconcileContext) async throws -> Bool {
-        do {
-            try await context.client.patch(kind: "Pod", namespace: pod.metadata.namespace ?? "default", name: pod.metadata.name ?? "",
-                                           mergePatch: ["metadata": ["ownerReferences": owners.isEmpty ? .null : .array(owners.map(\.json)),
-                                                                     "uid": .string(pod.metadata.uid ?? "")]])
-            return true
-        } catch let error as StoreError where error.reason == .notFound || error.reason == .conflict {
-            return false
-        }
     }
 
     // MARK: Manage

@@ -100,6 +100,20 @@ public final class Controller: Sendable {
                     if selector.matches(labels) { add(ReconcileRequest(object)) }
                 }
             }
+        case .controllerOwnerOrAdopters:
+            if case .updated(let old, let new) = event, old.seq == new.seq { return [] }
+            for record in records {
+                let object = Unstructured(record.object)
+                if let owner = object.ownerReferences.first(where: { $0.controller == true }) {
+                    if owner.kind == primary { add(ReconcileRequest(namespace: record.namespace, name: owner.name)) }
+                    continue
+                }
+                if case .deleted = event { continue }
+                for candidate in context.snapshot(primary).list(namespace: record.namespace) {
+                    guard let selector = LabelSelector(specSelector: candidate.object[path: ["spec", "selector"]]), !selector.isEmpty else { continue }
+                    if selector.matches(object.labels) { add(ReconcileRequest(candidate)) }
+                }
+            }
         case .nodeName:
             for record in records {
                 if let node = record.object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty {

@@ -112,3 +112,36 @@ public enum PodRanking {
     }
 }
 
+extension PodRanking {
+    /// `controller.ActivePods.Less`, the order in which surplus pods go when ranks do not apply
+    /// (the Job controller): unscheduled < scheduled, Pending < Unknown < Running, not ready <
+    /// ready, ready more recently first, more restarts first, newer first; then by name.
+    public static func activePodsLess(_ a: Pod, _ b: Pod) -> Bool {
+        let nodeA = a.spec.nodeName ?? "", nodeB = b.spec.nodeName ?? ""
+        if nodeA.isEmpty != nodeB.isEmpty { return nodeA.isEmpty }
+        let pa = phaseOrdinal(a.status.phase), pb = phaseOrdinal(b.status.phase)
+        if pa != pb { return pa < pb }
+        let ra = PodUtil.isReady(a), rb = PodUtil.isReady(b)
+        if ra != rb { return !ra }
+        if ra && rb, PodUtil.readyTime(a) != PodUtil.readyTime(b) { return afterOrZero(PodUtil.readyTime(a), PodUtil.readyTime(b)) }
+        let restartsA = PodUtil.maxRestarts(a), restartsB = PodUtil.maxRestarts(b)
+        if restartsA != restartsB { return restartsA > restartsB }
+        if a.metadata.creationTimestamp != b.metadata.creationTimestamp {
+            return afterOrZero(a.metadata.creationTimestamp, b.metadata.creationTimestamp)
+        }
+        return (a.metadata.name ?? "") < (b.metadata.name ?? "")
+    }
+
+    /// `afterOrZero`: a missing time sorts first, then the later one.
+    static func afterOrZero(_ a: Timestamp?, _ b: Timestamp?) -> Bool {
+        guard let a else { return true }
+        guard let b else { return false }
+        return a > b
+    }
+
+    /// The first `count` pods in ``activePodsLess(_:_:)`` order (`activePodsForRemoval`).
+    public static func activePodsForRemoval(_ pods: [Pod], count: Int) -> [Pod] {
+        guard count > 0 else { return [] }
+        return Array(pods.sorted(by: activePodsLess).prefix(count))
+    }
+}

@@ -126,6 +126,11 @@ public struct Watch: Sendable {
         /// Every primary object in the same namespace whose `spec.selector` matches the object's
         /// labels (old and new labels on an update).
         case selector
+        /// The object's controller when it is of the primary kind (old and new); for an object
+        /// without a controller, every primary object in its namespace whose `spec.selector`
+        /// matches its labels — the owners that may adopt it (ReplicaSet, Job). A deleted orphan
+        /// maps to nothing.
+        case controllerOwnerOrAdopters
         /// The Node named by the object's `spec.nodeName` (for controllers of Nodes).
         case nodeName
         /// Every object of the primary kind.

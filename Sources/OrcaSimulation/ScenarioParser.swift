@@ -181,8 +181,7 @@ extension Scenario {
         return scenario
     }
 
-    static let controllerNames: Set<String> = ["replicaset", "job", "scheduler", "kubelet", "kubelet-node", "nodelifecycle",
-                                                     "taint-eviction-controller", "endpoint", "garbagecollector", "podgc", "ttl-after-finished"]
+    static let controllerNames = Set(Simulation.controllerOrder)
 
     /// Other names people use for the same controllers (kube-controller-manager's spellings).
     static let controllerAliases = ["endpoints": "endpoint", "endpoints-controller": "endpoint", "taint-eviction": "taint-eviction-controller",

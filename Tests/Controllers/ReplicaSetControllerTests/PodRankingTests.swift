@@ -69,3 +69,20 @@ struct PodRankingTests {
         #expect(!PodUtil.isAvailable(p, minReadySeconds: 10, now: now))
     }
 }
+
+@Suite("controller.ActivePods order (used for Job surplus and suspension)")
+struct ActivePodsOrderTests {
+    @Test("unscheduled, pending, not ready, ready more recently, more restarts, newer go first")
+    func order() {
+        let base = PodRankingTests()
+        let unscheduled = base.pod("unscheduled", uid: "1", node: nil, phase: "Pending", ready: false)
+        let pending = base.pod("pending", uid: "2", phase: "Pending", ready: false)
+        let notReady = base.pod("not-ready", uid: "3", ready: false)
+        let readyRecently = base.pod("ready-recently", uid: "4", readySince: 10)
+        let readyLong = base.pod("ready-long", uid: "5", readySince: 5000)
+        let order = PodRanking.activePodsForRemoval([readyLong, readyRecently, notReady, pending, unscheduled], count: 5)
+            .map { $0.metadata.name ?? "" }
+        #expect(order == ["unscheduled", "pending", "not-ready", "ready-recently", "ready-long"])
+        #expect(PodRanking.activePodsForRemoval([readyLong], count: 0).isEmpty)
+    }
+}
