@@ -69,34 +69,9 @@ public enum Scheduling {
         tolerations.tolerate(Taint(key: key, value: value, effect: effect))
     }
 
-    /// `nodeSelector` labels and required node affinity terms (any term; every requirement).
+    /// `nodeSelector` labels and required node affinity terms (``PodSpec/requiredNodeAffinityMatches(_:)``).
     public static func matchesNodeSelectorAndAffinity(_ pod: Pod, _ node: Node) -> Bool {
-        let labels = node.metadata.labels
-        for (key, value) in pod.spec.nodeSelector where labels[key] != value { return false }
-        guard let required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution else { return true }
-        let terms = required.nodeSelectorTerms
-        // An empty term list matches nothing, as in Kubernetes.
-        return terms.contains { term in
-            if term.matchExpressions.isEmpty && term.matchFields.isEmpty { return false }
-            let fields = ["metadata.name": node.metadata.name ?? ""]
-            return term.matchExpressions.allSatisfy { requirementMatches($0, labels) }
-                && term.matchFields.allSatisfy { requirementMatches($0, fields) }
-        }
-    }
-
-    static func requirementMatches(_ r: NodeSelectorRequirement, _ labels: [String: String]) -> Bool {
-        let key = r.key ?? ""
-        let value = labels[key]
-        switch r.operator ?? "" {
-        case "In": return value.map { r.values.contains($0) } ?? false
-        case "NotIn": return value.map { !r.values.contains($0) } ?? true
-        case "Exists": return value != nil
-        case "DoesNotExist": return value == nil
-        case "Gt", "Lt":
-            guard let v = value.flatMap({ Int64($0) }), r.values.count == 1, let bound = Int64(r.values[0]) else { return false }
-            return r.operator == "Gt" ? v > bound : v < bound
-        default: return false
-        }
+        pod.spec.requiredNodeAffinityMatches(node)
     }
 
     /// Resource requests of a pod: the larger of the sum over containers and each init

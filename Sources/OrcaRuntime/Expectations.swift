@@ -40,6 +40,13 @@ public final class Expectations: Sendable {
         records.withLock { $0[key] = Record(add: 0, del: keys.count, timestamp: now, deleting: Set(keys)) }
     }
 
+    /// Expects `creations` creations and the deletion of the objects with `keys` at once
+    /// (`SetExpectations(add, del)`), replacing any previous expectation.
+    public func expect(_ key: String, creations: Int, deletions keys: [String]) {
+        let now = clock.now()
+        records.withLock { $0[key] = Record(add: creations, del: keys.count, timestamp: now, deleting: Set(keys)) }
+    }
+
     /// One expected creation was seen (or will never happen: a failed or skipped create).
     public func creationObserved(_ key: String) {
         records.withLock { $0[key]?.add -= 1 }

@@ -186,7 +186,8 @@ extension Scenario {
     /// Other names people use for the same controllers (kube-controller-manager's spellings).
     static let controllerAliases = ["endpoints": "endpoint", "endpoints-controller": "endpoint", "taint-eviction": "taint-eviction-controller",
                                     "node-lifecycle": "nodelifecycle", "node-lifecycle-controller": "nodelifecycle",
-                                    "job-controller": "job", "replicaset-controller": "replicaset"]
+                                    "job-controller": "job", "replicaset-controller": "replicaset",
+                                    "daemonset-controller": "daemonset", "daemonsets": "daemonset"]
 
     static func parseConfig(_ field: Field) throws(ScenarioError) -> SimulationConfig {
         var c = SimulationConfig()

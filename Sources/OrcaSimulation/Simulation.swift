@@ -1,4 +1,5 @@
 public import Orca
+import DaemonSetController
 import EndpointsController
 import GarbageCollectorController
 import JobController
@@ -25,7 +26,7 @@ public final class Simulation: Sendable {
     let controllers: [String: Controller]
 
     /// The controllers a simulation runs, in the fixed order they are drained.
-    public static let controllerOrder = ["replicaset", "job", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
+    public static let controllerOrder = ["replicaset", "job", "daemonset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
                                          "taint-eviction-controller", "endpoint", "garbagecollector", "podgc", "ttl-after-finished"]
 
     public init(scenario: Scenario, log: any EventLog) {
@@ -45,6 +46,7 @@ public final class Simulation: Sendable {
             controllers["job"] = manager.register(JobController(clock: clock))
             controllers["job-orphans"] = manager.register(JobOrphanFinalizerController())
         }
+        if enabled("daemonset") { controllers["daemonset"] = manager.register(DaemonSetController(clock: clock)) }
         if enabled("scheduler") { controllers["scheduler"] = manager.register(SchedulerController()) }
         if enabled("kubelet-node") { controllers["kubelet-node"] = manager.register(KubeletNodeController(kubelets: kubelets)) }
         if enabled("kubelet") { controllers["kubelet"] = manager.register(KubeletPodController(kubelets: kubelets)) }

@@ -81,8 +81,13 @@ extension Store {
         switch kind.kind {
         case "Pod":
             object.value["status"] = ["phase": "Pending", "qosClass": .string(Defaults.qosClass(object.value["spec"]))]
-        case "ReplicaSet", "DaemonSet":
+        case "ReplicaSet":
             object.value["status"] = .object(JSONObject())
+        case "DaemonSet":
+            object.value["status"] = .object(JSONObject())
+            // apps/v1 carries the internal spec.templateGeneration as this annotation (at least 1).
+            let given = object.annotations[Self.templateGenerationAnnotation].flatMap { Int($0) } ?? 0
+            object.annotations[Self.templateGenerationAnnotation] = String(max(given, 1))
         case "Job":
             object.value["status"] = .object(JSONObject())
             if object.value[path: ["spec", "manualSelector"]]?.boolValue != true {
@@ -120,6 +125,10 @@ extension Store {
             break
         }
     }
+
+    /// `deprecated.daemonset.template.generation`: how many times a DaemonSet's pod template changed
+    /// (DaemonSet pods carry it as the `pod-template-generation` label).
+    public static let templateGenerationAnnotation = "deprecated.daemonset.template.generation"
 
     /// The lowest free address of the service range 10.96.0.0/12, from 10.96.0.10 (10.96.0.1 is
     /// the `kubernetes` service's and .2–.9 are kept for cluster add-ons).

@@ -191,6 +191,12 @@ extension Store {
                     throw StoreError.invalid(kind.kind, old.name, [.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted, found new finalizers []string{\(list)}")])
                 }
             }
+            if kind.kind == "DaemonSet" {
+                // A template change bumps the template generation; otherwise it is kept.
+                let current = old.annotations[Self.templateGenerationAnnotation].flatMap { Int($0) } ?? 1
+                let changed = next.value[path: ["spec", "template"]] != old.value[path: ["spec", "template"]]
+                next.annotations[Self.templateGenerationAnnotation] = String(changed ? current + 1 : current)
+            }
             var errors = Validation.validate(next, kind: kind)
             errors += Self.immutableFieldErrors(old: old.value, new: next.value, kind: kind)
             if !errors.isEmpty { throw StoreError.invalid(kind.kind, old.name, errors) }

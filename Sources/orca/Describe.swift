@@ -23,7 +23,7 @@ struct Describe: AsyncParsableCommand {
             }
             let o = Unstructured(record.object)
             var lines: [String] = []
-            func field(_ label: String, _ value: String) { lines.append((label + ":").padding(toLength: 16, withPad: " ", startingAt: 0) + value) }
+            func field(_ label: String, _ value: String) { lines.append((label + ":").padding(toLength: 18, withPad: " ", startingAt: 0) + value) }
             field("Name", o.name)
             if resource.namespaced { field("Namespace", o.namespace) }
             field("Kind", "\(o.kind) (\(o.apiVersion))")
@@ -31,8 +31,8 @@ struct Describe: AsyncParsableCommand {
             field("Resource Version", o.resourceVersion ?? "")
             field("Created", o.creationTimestamp?.rfc3339 ?? "<unknown>")
             if let deletion = o.deletionTimestamp { field("Deleting At", "\(deletion.rfc3339) (grace \(o.deletionGracePeriodSeconds ?? 0)s)") }
-            field("Labels", o.labels.isEmpty ? "<none>" : o.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n" + String(repeating: " ", count: 16)))
-            field("Annotations", o.annotations.isEmpty ? "<none>" : o.annotations.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n" + String(repeating: " ", count: 16)))
+            field("Labels", o.labels.isEmpty ? "<none>" : o.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n" + String(repeating: " ", count: 18)))
+            field("Annotations", o.annotations.isEmpty ? "<none>" : o.annotations.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n" + String(repeating: " ", count: 18)))
             if !o.finalizers.isEmpty { field("Finalizers", o.finalizers.joined(separator: ", ")) }
             for owner in o.ownerReferences { field("Controlled By", "\(owner.kind)/\(owner.name)\(owner.controller == true ? "" : " (not controller)")") }
             if let phase = o.value[path: ["status", "phase"]]?.stringValue { field("Status", phase) }
@@ -47,6 +47,20 @@ struct Describe: AsyncParsableCommand {
                     let status = (c["status"]?.stringValue ?? "").padding(toLength: 9, withPad: " ", startingAt: 0)
                     lines.append("  \(type)\(status)\(c["reason"]?.stringValue ?? "")")
                 }
+            }
+            // Kubernetes Events about this object (kubectl's Events section), oldest first.
+            let events = try objects(in: log, kind: "Event", namespace: nil, atSeq: atSeq)
+                .map { Unstructured($0.object) }
+                .filter { $0.value[path: ["involvedObject", "uid"]]?.stringValue == o.uid && !o.uid.isEmpty }
+            if !events.isEmpty {
+                lines.append("Events:")
+                var rows: [[String]] = [["TYPE", "REASON", "LAST SEEN", "COUNT", "FROM", "MESSAGE"]]
+                for e in events.sorted(by: { ($0.value["lastTimestamp"]?.stringValue ?? "") < ($1.value["lastTimestamp"]?.stringValue ?? "") }) {
+                    rows.append([e.value["type"]?.stringValue ?? "", e.value["reason"]?.stringValue ?? "",
+                                 e.value["lastTimestamp"]?.stringValue ?? "", e.value["count"]?.intValue.map { String($0) } ?? "1",
+                                 e.value[path: ["source", "component"]]?.stringValue ?? "", e.value["message"]?.stringValue ?? ""])
+                }
+                lines.append(contentsOf: Table.format(rows).split(separator: "\n").map { "  " + $0 })
             }
             lines.append("History:")
             var history: [[String]] = [["SEQ", "TIME", "TYPE", "ACTOR", "CAUSE"]]

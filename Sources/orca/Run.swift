@@ -5,6 +5,7 @@ import OrcaAPI
 import OrcaLMDB
 import OrcaRuntime
 import OrcaStore
+import DaemonSetController
 import EndpointsController
 import GarbageCollectorController
 import JobController
@@ -23,6 +24,8 @@ enum Catalog {
         ControllerDescriptor(name: "job",
                              summary: "runs Jobs to completion (parallelism, Indexed, back-off, deadline, suspend, pod failure policy)",
                              install: { [$0.register(JobController(clock: SystemClock())), $0.register(JobOrphanFinalizerController())] }),
+        ControllerDescriptor({ DaemonSetController(clock: SystemClock()) },
+                             summary: "runs one pod of each DaemonSet per eligible node (rolling update, failed-pod back-off)"),
         ControllerDescriptor({ SchedulerController() },
                              summary: "binds pending pods to feasible nodes, or marks them Unschedulable"),
         ControllerDescriptor(name: "nodelifecycle",
