@@ -124,6 +124,9 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
         return moved
     }
 
+    /// Whether `key` waits for a delayed add (`addAfter`, a requeue or a retry).
+    public func isWaiting(_ key: Key) -> Bool { state.withLock { $0.waiting[key] != nil } }
+
     /// When the earliest waiting key becomes ready; nil when none waits.
     public var nextReadyTime: Timestamp? {
         state.withLock { s in

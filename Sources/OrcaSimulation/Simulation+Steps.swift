@@ -32,7 +32,7 @@ extension Simulation {
                 let object = try resolve(target, step, "pod")
                 guard let pod = Pod(object.value) else { throw fail(step, "pod", "\(target) is not a Pod") }
                 perform(action, pod: pod, now: now)
-                controllers["kubelet"]?.queue.add(ReconcileRequest(namespace: object.namespace, name: object.name))
+                controller("kubelet")?.queue.add(ReconcileRequest(namespace: object.namespace, name: object.name))
             case .delayWatch(let kind, let controller, _):
                 throw fail(step, "fault", "delay-watch (\(kind) to \(controller)) is not supported by this version of orca")
             }
@@ -88,14 +88,14 @@ extension Simulation {
             kubelets.setAlive(node, false, now: now)
         case .resumeHeartbeat:
             kubelets.setAlive(node, true, now: now)
-            controllers["kubelet-node"]?.queue.add(ReconcileRequest(name: node))
+            controller("kubelet-node")?.queue.add(ReconcileRequest(name: node))
             for pod in manager.informers.informer(for: "Pod").snapshot.byIndex(IndexName.nodeName, node) {
-                controllers["kubelet"]?.queue.add(ReconcileRequest(pod))
+                controller("kubelet")?.queue.add(ReconcileRequest(pod))
             }
         case .setCondition(let condition):
             guard kubelets.isAlive(node) else { throw fail(step, "node", "node \"\(node)\" has no running kubelet to report a condition") }
             kubelets.setCondition(node, condition)
-            controllers["kubelet-node"]?.queue.add(ReconcileRequest(name: node))
+            controller("kubelet-node")?.queue.add(ReconcileRequest(name: node))
         case .cordon:
             try await store.patch(kind: "Node", namespace: "", name: node, mergePatch: ["spec": ["unschedulable": true]], context: context)
         case .uncordon:

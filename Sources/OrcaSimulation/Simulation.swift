@@ -1,4 +1,5 @@
 public import Orca
+import Synchronization
 import DaemonSetController
 import EndpointsController
 import GarbageCollectorController
@@ -23,7 +24,7 @@ public final class Simulation: Sendable {
     public let clock: VirtualClock
     public let manager: ControllerManager
     public let kubelets: Kubelets
-    let controllers: [String: Controller]
+    let controllers: Mutex<[String: Controller]>
 
     /// The controllers a simulation runs, in the fixed order they are drained.
     public static let controllerOrder = ["replicaset", "job", "daemonset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
@@ -75,8 +76,20 @@ public final class Simulation: Sendable {
             controllers["podgc"] = manager.register(PodGCController(settings: settings))
         }
         if enabled("ttl-after-finished") { controllers["ttl-after-finished"] = manager.register(TTLAfterFinishedController()) }
-        self.controllers = controllers
+        self.controllers = Mutex(controllers)
     }
+
+    /// Adds a controller of your own (a plugin) to the run, drained after the built-in ones;
+    /// register before ``run(progress:)``. Its name is the reconciler's ``Reconciler/name``.
+    @discardableResult
+    public func register<R: Reconciler>(_ reconciler: R) -> Controller {
+        let controller = manager.register(reconciler)
+        controllers.withLock { $0[R.name] = controller }
+        return controller
+    }
+
+    /// The registered controller called `name`.
+    func controller(_ name: String) -> Controller? { controllers.withLock { $0[name] } }
 
     /// Progress of a run, for a progress line.
     public struct Progress: Sendable {
@@ -87,6 +100,49 @@ public final class Simulation: Sendable {
     /// Sets up t=0, runs every step and timer up to `until`, and returns the last seq written.
     @discardableResult
     public func run(progress: (@Sendable (Progress) -> Void)? = nil) async throws -> UInt64 {
+        try await run(progress: progress, afterSettling: nil)
+    }
+
+    /// A reconcile that wrote although nothing had changed since the previous one.
+    public struct IdempotenceViolation: Sendable, CustomStringConvertible {
+        public var time: Timestamp
+        public var controller: String
+        public var request: ReconcileRequest
+        /// `TYPE Kind ns/name` of each write.
+        public var writes: [String]
+        public var description: String { "\(time.rfc3339) \(controller) \(request): wrote \(writes.joined(separator: ", "))" }
+    }
+
+    /// Runs the scenario, and every time an instant has settled re-runs the reconcile of every
+    /// object of the named controllers' primary kinds (except keys waiting on a delayed requeue,
+    /// whose work is deliberately deferred). A level-based, idempotent controller writes nothing
+    /// then; every write is reported. The re-runs do not otherwise change the run.
+    public func runVerifyingIdempotence(of names: [String]) async throws -> [IdempotenceViolation] {
+        let registered = controllers.withLock { $0 }
+        let checked = names.compactMap { name in registered[name].map { (name: name, controller: $0) } }
+        let violations = ReconcilerState<[IdempotenceViolation]>([])
+        _ = try await run(progress: nil) { [self] in
+            for (name, controller) in checked {
+                for record in manager.informers.informer(for: controller.kind).snapshot.list() {
+                    let request = ReconcileRequest(record)
+                    if controller.queue.isWaiting(request) { continue }
+                    let before = try log.latestSeq()
+                    controller.queue.add(request)
+                    try await manager.drain()
+                    let after = try log.latestSeq()
+                    guard after > before else { continue }
+                    let writes = try log.read(from: before + 1, limit: Int(after - before)).map {
+                        "\($0.type.rawValue) \($0.kind) \($0.namespace.isEmpty ? "" : $0.namespace + "/")\($0.name)"
+                    }
+                    let violation = IdempotenceViolation(time: clock.now(), controller: name, request: request, writes: writes)
+                    violations.withLock { $0.append(violation) }
+                }
+            }
+        }
+        return violations.value
+    }
+
+    func run(progress: (@Sendable (Progress) -> Void)?, afterSettling: (() async throws -> Void)?) async throws -> UInt64 {
         try await setUp()
         let end = scenario.start.adding(scenario.until)
         var next = 0
@@ -98,6 +154,7 @@ public final class Simulation: Sendable {
                 next += 1
             }
             try await manager.drain()
+            try await afterSettling?()
             progress?(Progress(elapsed: now.since(scenario.start), events: try log.latestSeq()))
             var wake = manager.nextTimer
             if next < steps.count {

@@ -64,3 +64,63 @@ struct IdentityAcrossScenarios {
         #expect(!created.isEmpty)
     }
 }
+
+@Suite("idempotent reconciles across every scenario")
+struct IdempotenceAcrossScenarios {
+    /// Level-based controllers converge: once an instant has settled, reconciling any of their
+    /// objects again writes nothing (keys with a deliberately delayed requeue, such as the Job
+    /// controller's 1 s batching, are left to their timer).
+    @Test("re-running every reconcile of the workload controllers, scheduler, taint eviction and TTL writes nothing", arguments: scenarioFiles)
+    func idempotent(_ file: String) async throws {
+        let text = try String(contentsOf: scenariosDirectory.appendingPathComponent(file), encoding: .utf8)
+        let scenario = try Scenario.parse(text, file: file)
+        let (log, path) = try temporaryLog()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let simulation = Simulation(scenario: scenario, log: log)
+        let violations = try await simulation.runVerifyingIdempotence(of: ["replicaset", "job", "daemonset", "endpoint", "scheduler", "taint-eviction-controller", "ttl-after-finished"])
+        #expect(violations.isEmpty, "\(file):\n\(violations.prefix(10).map(\.description).joined(separator: "\n"))")
+    }
+}
+
+/// A deliberately non-idempotent controller: every reconcile of a Namespace bumps a counter
+/// annotation. It does not watch its own writes, so only the checker's re-runs reconcile.
+struct CountingController: Reconciler {
+    typealias Object = Namespace
+    static let name = "counting"
+    static var configuration: ControllerConfiguration { ControllerConfiguration(watchesPrimary: false) }
+    func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
+        guard var namespace = context.get(Namespace.self, request) else { return .done }
+        let count = namespace.metadata.annotations["count"].flatMap { Int($0) } ?? 0
+        namespace.metadata.annotations["count"] = String(count + 1)
+        _ = try await context.client.update(namespace)
+        return .done
+    }
+}
+
+@Suite("the idempotence check")
+struct IdempotenceCheckTests {
+    @Test("a controller that writes on every reconcile is reported")
+    func catchesWrites() async throws {
+        let scenario = try Scenario.parse("""
+        name: counting
+        until: 30s
+        nodes: {count: 1}
+        steps:
+          - at: 0s
+            apply: |
+              apiVersion: v1
+              kind: Namespace
+              metadata: {name: n}
+        expect:
+          - {kind: Namespace, name: n, count: 1}
+        """, file: "counting.yaml")
+        let (log, path) = try temporaryLog()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let simulation = Simulation(scenario: scenario, log: log)
+        simulation.register(CountingController())
+        let violations = try await simulation.runVerifyingIdempotence(of: ["counting"])
+        #expect(!violations.isEmpty)
+        #expect(violations.allSatisfy { $0.controller == "counting" && $0.writes == ["MODIFIED Namespace n"] })
+        #expect(violations.first?.time == scenario.start)
+    }
+}
