@@ -124,6 +124,24 @@ struct StoreCreateTests {
         metadata: {}
         spec: {containers: [{name: a, image: x}]}
         """, "Pod \"\" is invalid: metadata.name: Required value: name or generateName is required"),
+        ("""
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata: {name: agent}
+        spec: {selector: {matchLabels: {app: a}}, updateStrategy: {rollingUpdate: {maxSurge: 1}}, template: {metadata: {labels: {app: a}}, spec: {containers: [{name: a, image: x}]}}}
+        """, "DaemonSet \"agent\" is invalid: spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero"),
+        ("""
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata: {name: agent}
+        spec: {selector: {matchLabels: {app: a}}, updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 0}}, template: {metadata: {labels: {app: a}}, spec: {containers: [{name: a, image: x}]}}}
+        """, "DaemonSet \"agent\" is invalid: spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0"),
+        ("""
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata: {name: agent}
+        spec: {selector: {matchLabels: {}}, updateStrategy: {type: Sometimes}, template: {metadata: {labels: {app: a}}, spec: {restartPolicy: Never, containers: [{name: a, image: x}]}}}
+        """, "DaemonSet \"agent\" is invalid: [spec.selector: Invalid value: {\"matchLabels\":{}}: empty selector is invalid for daemonset, spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\", spec.updateStrategy: Unsupported value: \"Sometimes\": supported values: \"RollingUpdate\", \"OnDelete\"]"),
     ])
     func validation(manifest: String, message: String) async throws {
         let f = try Fixture()
@@ -131,6 +149,28 @@ struct StoreCreateTests {
         #expect(error?.message == message)
         #expect(error?.reason == .invalid)
         #expect(try f.log.latestSeq() == 0)
+    }
+
+    @Test("a DaemonSet's template generation starts at 1 and follows template changes only")
+    func daemonSetTemplateGeneration() async throws {
+        let f = try Fixture()
+        let manifest = """
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata: {name: agent}
+        spec: {selector: {matchLabels: {app: a}}, template: {metadata: {labels: {app: a}}, spec: {containers: [{name: a, image: x}]}}}
+        """
+        let created = try await f.store.create(try yaml(manifest))
+        #expect(created.annotations["deprecated.daemonset.template.generation"] == "1")
+        var object = created
+        object.value[path: ["spec", "minReadySeconds"]] = 5
+        let spec = try await f.store.update(object.value)
+        #expect(spec.annotations["deprecated.daemonset.template.generation"] == "1" && spec.generation == 2)
+        var changed = spec
+        changed.value[path: ["spec", "template", "spec", "containers"]] = [["name": "a", "image": "y"]]
+        changed.annotations = [:]
+        let templated = try await f.store.update(changed.value)
+        #expect(templated.annotations["deprecated.daemonset.template.generation"] == "2" && templated.generation == 3)
     }
 
     @Test("unknown kinds and malformed objects are rejected with clear errors")

@@ -13,11 +13,14 @@ public enum Validation {
             errors += nonNegative(v, ["spec", "minReadySeconds"])
             errors += validateSelectorAndTemplate(v, requireSelector: true)
         case "DaemonSet":
-            errors += nonNegative(v, ["spec", "minReadySeconds"])
-            errors += validateSelectorAndTemplate(v, requireSelector: true)
+            // In ValidateDaemonSetSpec's order.
+            errors += validateSelectorAndTemplate(v, requireSelector: true, emptySelectorKind: "daemonset")
             if let policy = v[path: ["spec", "template", "spec", "restartPolicy"]]?.stringValue, policy != "Always" {
                 errors.append(.notSupported("spec.template.spec.restartPolicy", .string(policy), ["Always"]))
             }
+            errors += nonNegative(v, ["spec", "minReadySeconds"])
+            errors += validateDaemonSetUpdateStrategy(v[path: ["spec", "updateStrategy"]])
+            errors += nonNegative(v, ["spec", "revisionHistoryLimit"])
         case "Job":
             for field in ["parallelism", "completions", "backoffLimit"] { errors += nonNegative(v, ["spec", field]) }
             if let deadline = v[path: ["spec", "activeDeadlineSeconds"]]?.intValue, deadline <= 0 {
@@ -107,6 +110,48 @@ public enum Validation {
         return isLabelValue(String(name))
     }
 
+    /// `ValidateDaemonSetUpdateStrategy` and `ValidateRollingUpdateDaemonSet`.
+    static func validateDaemonSetUpdateStrategy(_ strategy: JSONValue?) -> [FieldError] {
+        let type = strategy?["type"]?.stringValue ?? ""
+        switch type {
+        case "OnDelete":
+            return []
+        case "RollingUpdate":
+            guard let rolling = strategy?["rollingUpdate"], rolling.objectValue != nil else {
+                return [.required("spec.updateStrategy.rollingUpdate")]
+            }
+            var errors: [FieldError] = []
+            var values: [String: Int] = [:]
+            for field in ["maxUnavailable", "maxSurge"] {
+                let path = "spec.updateStrategy.rollingUpdate.\(field)"
+                guard let value = rolling[field], !value.isNull else { continue }
+                if let text = value.stringValue {
+                    guard text.hasSuffix("%"), let percent = Int(text.dropLast()), percent >= 0, text.dropLast().allSatisfy(\.isNumber) else {
+                        errors.append(.invalid(path, value, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"))
+                        continue
+                    }
+                    if percent > 100 { errors.append(.invalid(path, value, "must not be greater than 100%")) }
+                    values[field] = percent
+                } else if let number = value.intValue {
+                    if number < 0 { errors.append(.invalid(path, value, "must be greater than or equal to 0")) }
+                    values[field] = Int(number)
+                } else {
+                    errors.append(.invalid(path, value, "must be an integer or a percentage"))
+                }
+            }
+            let hasUnavailable = (values["maxUnavailable"] ?? 0) != 0, hasSurge = (values["maxSurge"] ?? 0) != 0
+            if hasUnavailable && hasSurge {
+                errors.append(.invalid("spec.updateStrategy.rollingUpdate.maxSurge", rolling["maxSurge"],
+                                       "may not be set when maxUnavailable is non-zero"))
+            } else if !hasUnavailable && !hasSurge {
+                errors.append(.required("spec.updateStrategy.rollingUpdate.maxUnavailable", "cannot be 0 when maxSurge is 0"))
+            }
+            return errors
+        default:
+            return [.notSupported("spec.updateStrategy", .string(type), ["RollingUpdate", "OnDelete"])]
+        }
+    }
+
     static func nonNegative(_ v: JSONValue, _ path: [String]) -> [FieldError] {
         guard let value = v[path: path], !value.isNull else { return [] }
         guard let i = value.intValue else {
@@ -115,7 +160,7 @@ public enum Validation {
         return i < 0 ? [.invalid(path.joined(separator: "."), value, "must be greater than or equal to 0")] : []
     }
 
-    static func validateSelectorAndTemplate(_ v: JSONValue, requireSelector: Bool) -> [FieldError] {
+    static func validateSelectorAndTemplate(_ v: JSONValue, requireSelector: Bool, emptySelectorKind: String = "deployment") -> [FieldError] {
         var errors: [FieldError] = []
         let selectorJSON = v[path: ["spec", "selector"]]
         var selector: LabelSelector?
@@ -123,7 +168,7 @@ public enum Validation {
             do {
                 selector = try LabelSelector(json: selectorJSON)
                 if selector?.isEmpty == true {
-                    errors.append(.invalid("spec.selector", selectorJSON, "empty selector is invalid for deployment"))
+                    errors.append(.invalid("spec.selector", selectorJSON, "empty selector is invalid for \(emptySelectorKind)"))
                 }
             } catch { errors += error.errors }
         } else if requireSelector {
