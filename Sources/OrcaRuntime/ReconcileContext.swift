@@ -65,6 +65,12 @@ public struct StoreClient: Sendable {
         try await store.patch(kind: kind, namespace: namespace, name: name, mergePatch: mergePatch, context: writeContext)
     }
 
+    /// Creates an Event named `<nameBase>.<hex>`, the first free hex number from `firstSuffix`.
+    @discardableResult
+    public func createEvent(_ event: Event, nameBase: String, firstSuffix: UInt64) async throws -> Unstructured {
+        try await store.create(.object(event.raw), nameBase: nameBase, firstSuffix: firstSuffix, context: writeContext)
+    }
+
     @discardableResult
     public func delete(kind: String, namespace: String, name: String, options: DeleteOptions = DeleteOptions()) async throws -> DeleteOutcome {
         try await store.delete(kind: kind, namespace: namespace, name: name, options: options, context: writeContext)
@@ -123,17 +129,11 @@ public struct EventRecorder: Sendable {
         source.component = component
         event.source = source
         event.reportingComponent = component
-        for offset in Int64(0)..<64 {
-            event.metadata.name = "\(object.name).\(String(UInt64(bitPattern: now.nanoseconds &+ offset), radix: 16))"
-            do {
-                try await client.create(event)
-                return true
-            } catch let error as StoreError where error.reason == .alreadyExists {
-                continue
-            } catch {
-                return false
-            }
+        do {
+            try await client.createEvent(event, nameBase: object.name, firstSuffix: UInt64(bitPattern: now.nanoseconds))
+            return true
+        } catch {
+            return false
         }
-        return false
     }
 }

@@ -70,6 +70,30 @@ extension Store {
         return try txn.append(EventDraft(time: now, type: .added, actor: context.actor, cause: context.cause, object: object.value))
     }
 
+    /// Creates an object named `<base>.<hex>` with the first hex number from `start` upwards
+    /// whose name is free, chosen inside the write transaction (Kubernetes names Events
+    /// `<object>.<unix nanoseconds in hex>`; under a virtual clock many share an instant).
+    @discardableResult
+    public func create(_ object: JSONValue, nameBase: String, firstSuffix start: UInt64, context: WriteContext = .user) async throws -> Unstructured {
+        let kind = try Self.resourceKind(of: object)
+        try Self.checkTypes(object, kind: kind)
+        let record = try await log.transact { [self] txn in
+            var named = Unstructured(object)
+            let namespace = kind.namespaced ? (named.namespace.isEmpty ? "default" : named.namespace) : ""
+            let key = "\(namespace)/\(nameBase)"
+            var suffix = start
+            if let hint = self.suffixHints.withLock({ $0[key] }), hint.start == start { suffix = max(suffix, hint.next) }
+            while try txn.current(ObjectKey(kind: kind.kind, namespace: namespace, name: "\(nameBase).\(String(suffix, radix: 16))")) != nil {
+                suffix &+= 1
+            }
+            named.name = "\(nameBase).\(String(suffix, radix: 16))"
+            let created = try self.createInTransaction(named.value, kind: kind, txn: txn, context: context)
+            self.suffixHints.withLock { $0[key] = (start, suffix &+ 1) }
+            return created
+        }
+        return Unstructured(record.object)
+    }
+
     static func generatedName(prefix: String, suffix: String) -> String {
         // Kubernetes trims the prefix so that the name stays within 63 characters.
         let maxPrefix = 63 - suffix.count

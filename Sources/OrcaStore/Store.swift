@@ -1,5 +1,6 @@
 public import OrcaAPI
 public import OrcaLog
+import Synchronization
 
 /// Who is writing and why: stamped on every event a write appends.
 public struct WriteContext: Sendable, Hashable {
@@ -29,6 +30,9 @@ public final class Store: Sendable {
     public let clock: any Clock
     public let identities: any IdentityGenerator
     public let admission: AdmissionConfiguration
+    /// Per name base, the first suffix tried last and the next one likely free (a hint; names
+    /// are still checked in the transaction).
+    let suffixHints = Mutex<[String: (start: UInt64, next: UInt64)]>([:])
 
     public init(log: any EventLog, clock: any Clock = SystemClock(),
                 identities: any IdentityGenerator = RandomIdentityGenerator(),
