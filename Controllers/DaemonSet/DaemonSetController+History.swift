@@ -31,46 +31,8 @@ extension DaemonSetController {
     /// `controlledHistories`: the revisions this DaemonSet controls after adopting matching
     /// orphans (once it is confirmed to exist) and releasing its revisions that stopped matching.
     func controlledHistories(_ sync: Sync, context: ReconcileContext) async throws -> [ControllerRevision] {
-        let uid = sync.ds.metadata.uid ?? ""
-        var claimed: [ControllerRevision] = []
-        var canAdopt: Bool?
-        for revision in context.list(ControllerRevision.self, namespace: sync.namespace) {
-            let matches = sync.selector.matches(revision.metadata.labels)
-            let owners = revision.metadata.ownerReferences
-            if let ref = owners.first(where: { $0.controller == true }) {
-                guard ref.uid == uid else { continue }
-                if matches {
-                    claimed.append(revision)
-                } else {
-                    try await patchOwners(revision, owners.filter { $0.uid != uid }, context: context)
-                }
-                continue
-            }
-            guard matches, revision.metadata.deletionTimestamp == nil else { continue }
-            if canAdopt == nil {
-                let fresh = try context.client.store.get(kind: DaemonSet.kind, namespace: sync.namespace, name: sync.ds.metadata.name ?? "")
-                canAdopt = fresh?.uid == uid && fresh?.deletionTimestamp == nil
-            }
-            guard canAdopt == true else { continue }
-            var adopted = revision
-            adopted.metadata.ownerReferences = owners + [sync.owner]
-            guard try await patchOwners(revision, adopted.metadata.ownerReferences, context: context) else { continue }
-            claimed.append(adopted)
-        }
-        return claimed
-    }
-
-    @discardableResult
-    func patchOwners(_ revision: ControllerRevision, _ owners: [OwnerReference], context: ReconcileContext) async throws -> Bool {
-        let metadata: JSONObject = ["uid": .string(revision.metadata.uid ?? ""),
-                                    "ownerReferences": owners.isEmpty ? .null : .array(owners.map(\.json))]
-        do {
-            try await context.client.patch(kind: ControllerRevision.kind, namespace: revision.metadata.namespace ?? "default",
-                                           name: revision.metadata.name ?? "", mergePatch: ["metadata": .object(metadata)])
-            return true
-        } catch let error as StoreError where error.reason == .notFound || error.reason == .conflict {
-            return false
-        }
+        try await ControllerRefManager(owner: sync.owner, namespace: sync.namespace, selector: sync.selector, deleting: false)
+            .claim(context.list(ControllerRevision.self, namespace: sync.namespace), context: context)
     }
 
     /// `snapshot`: creates the revision for the current template. A same-named revision with a
@@ -100,10 +62,11 @@ extension DaemonSetController {
     /// `dedupCurHistories`: keeps the current revision with the highest number, relabels pods
     /// that carry another duplicate's hash, and deletes the other duplicates.
     func dedupCurrent(_ sync: Sync, _ revisions: [ControllerRevision], context: ReconcileContext) async throws -> ControllerRevision {
-        guard revisions.count > 1, var keep = revisions.first else { return revisions[0] }
+        guard var keep = revisions.first else { throw SyncError(messages: ["no current revision to keep"]) }
+        guard revisions.count > 1 else { return keep }
         for revision in revisions where (revision.revision ?? 0) >= (keep.revision ?? 0) { keep = revision }
         let hash = keep.metadata.labels[DaemonSetPlanning.revisionHashLabel] ?? ""
-        let pods = try await nodeToDaemonPods(sync, includeDeletedTerminal: true, context: context).values.joined()
+        let pods = try await claimPods(sync, context: context)
         var labels = JSONObject()
         labels[DaemonSetPlanning.revisionHashLabel] = .string(hash)
         for pod in pods where pod.metadata.labels[DaemonSetPlanning.revisionHashLabel] != hash {
@@ -122,7 +85,7 @@ extension DaemonSetController {
         let limit = sync.ds.spec.revisionHistoryLimit ?? 10
         let old = try await controlledHistories(sync, context: context).filter { !DaemonSetHistory.matches(sync.ds, $0) }
         guard old.count > limit else { return }
-        let pods = try await nodeToDaemonPods(sync, includeDeletedTerminal: true, context: context).values.joined()
+        let pods = DaemonSetPlanning.nodeToDaemonPods(sync.pods, includeDeletedTerminal: true).values.joined()
         let live = Set(pods.compactMap { $0.metadata.labels[DaemonSetPlanning.revisionHashLabel] })
         for name in DaemonSetHistory.revisionsToDelete(old: old, limit: limit, liveHashes: live) {
             do {

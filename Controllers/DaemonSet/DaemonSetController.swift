@@ -33,15 +33,16 @@ public struct DaemonSetController: Reconciler {
     /// `addNode`/`updateNode`: a new node wakes the DaemonSets that should run on it; an update
     /// wakes those whose verdict for the node changed (only labels and taints matter).
     static func nodeRequests(_ event: InformerEvent, _ context: ObserveContext) -> [ReconcileRequest] {
-        let daemonSets = context.snapshot(DaemonSet.kind).list().compactMap { DaemonSet($0.object) }
+        func daemonSets() -> [DaemonSet] { context.snapshot(DaemonSet.kind).list().compactMap { DaemonSet($0.object) } }
         switch event {
         case .added(let record, _):
             guard let node = Node(record.object) else { return [] }
-            return daemonSets.filter { DaemonSetPlanning.nodeShouldRun(node, $0).shouldRun }.map(request)
+            return daemonSets().filter { DaemonSetPlanning.nodeShouldRun(node, $0).shouldRun }.map(request)
         case .updated(let old, let new):
-            guard let before = Node(old.object), let after = Node(new.object) else { return [] }
-            if before.metadata.labels == after.metadata.labels, before.spec.raw["taints"] == after.spec.raw["taints"] { return [] }
-            return daemonSets.filter {
+            // Heartbeats and status updates change neither labels nor taints: nothing to look at.
+            guard let before = Node(old.object), let after = Node(new.object),
+                  before.metadata.labels != after.metadata.labels || before.spec.raw["taints"] != after.spec.raw["taints"] else { return [] }
+            return daemonSets().filter {
                 let a = DaemonSetPlanning.nodeShouldRun(before, $0), b = DaemonSetPlanning.nodeShouldRun(after, $0)
                 return a.shouldRun != b.shouldRun || a.shouldContinueRunning != b.shouldContinueRunning
             }.map(request)
@@ -80,8 +81,11 @@ public struct DaemonSetController: Reconciler {
         // Being deleted: its pods and revisions may already be going; leave everything alone.
         if ds.metadata.deletionTimestamp != nil { return .done }
 
-        let sync = Sync(ds: ds, record: record, key: key, selector: selector, nodes: nodes)
+        var sync = Sync(ds: ds, record: record, key: key, selector: selector, nodes: nodes)
         let hash = try await constructHistory(sync, context: context)
+        // Claimed once: manage, the rolling update, history cleanup and the status all read the
+        // same cache, which a reconcile's own writes do not change.
+        sync.pods = try await claimPods(sync, context: context)
         if !expectations.satisfied(key) {
             // Only the status; observedGeneration stays, as this generation was not processed.
             return try await updateStatus(sync, hash: hash, observedGeneration: false, context: context)
@@ -109,6 +113,8 @@ public struct DaemonSetController: Reconciler {
         var key: String
         var selector: LabelSelector
         var nodes: [Node]
+        /// The claimed daemon pods (filled in after the history is built).
+        var pods: [Pod] = []
         var namespace: String { ds.metadata.namespace ?? "default" }
         var owner: OwnerReference {
             OwnerReference(apiVersion: DaemonSet.apiVersion, kind: DaemonSet.kind, name: ds.metadata.name ?? "",
@@ -124,26 +130,17 @@ public struct DaemonSetController: Reconciler {
 
     // MARK: Pods
 
-    /// `getNodesToDaemonPods`: the claimed pods grouped by target node, without terminal pods
-    /// that are already being deleted (unless `includeDeletedTerminal`).
-    func nodeToDaemonPods(_ sync: Sync, includeDeletedTerminal: Bool = false, context: ReconcileContext) async throws -> [String: [Pod]] {
-        let all = context.list(Pod.self, namespace: sync.namespace)
-        let claimed = try await PodControllerRefManager(owner: sync.owner, namespace: sync.namespace, selector: sync.selector,
-                                                        deleting: false).claim(all, context: context)
-        var map: [String: [Pod]] = [:]
-        for pod in claimed {
-            let terminal = pod.status.phase == "Succeeded" || pod.status.phase == "Failed"
-            if !includeDeletedTerminal && terminal && pod.metadata.deletionTimestamp != nil { continue }
-            guard let node = DaemonSetPlanning.targetNodeName(pod) else { continue }
-            map[node, default: []].append(pod)
-        }
-        return map
+    /// `getDaemonPods`: the DaemonSet's pods after adopting matching orphans and releasing its
+    /// pods that stopped matching.
+    func claimPods(_ sync: Sync, context: ReconcileContext) async throws -> [Pod] {
+        try await ControllerRefManager(owner: sync.owner, namespace: sync.namespace, selector: sync.selector, deleting: false)
+            .claim(context.list(Pod.self, namespace: sync.namespace), context: context)
     }
 
     /// `manage`: creates the missing daemon pods and deletes the ones that must go; returns when
     /// to look again for failed pods held back by the back-off.
     func manage(_ sync: Sync, hash: String, context: ReconcileContext) async throws -> Duration? {
-        let nodeToPods = try await nodeToDaemonPods(sync, context: context)
+        let nodeToPods = DaemonSetPlanning.nodeToDaemonPods(sync.pods)
         let now = context.now
         var create: [String] = []
         var delete: [String] = []
@@ -152,7 +149,7 @@ public struct DaemonSetController: Reconciler {
             let nodeName = node.metadata.name ?? ""
             let backoffKey = FailedPodBackoff.key(sync.ds, node: nodeName)
             let inBackoff = backoff.withLock { $0.isInBackoff(backoffKey, now: now) }
-            let plan = DaemonSetPlanning.podsShouldBeOnNode(node, pods: nodeToPods[nodeName], ds: sync.ds, hash: hash,
+            let plan = DaemonSetPlanning.podsShouldBeOnNode(node, pods: nodeToPods[nodeName] ?? [], ds: sync.ds, hash: hash,
                                                             inBackoff: inBackoff, now: now)
             if plan.create { create.append(nodeName) }
             if plan.failedInBackoff {
@@ -226,7 +223,7 @@ public struct DaemonSetController: Reconciler {
     /// `rollingUpdate`: deletes old pods within maxUnavailable (the manage loop then creates
     /// their replacements) or surges new pods within maxSurge.
     func rollingUpdate(_ sync: Sync, hash: String, context: ReconcileContext) async throws {
-        var nodeToPods = try await nodeToDaemonPods(sync, context: context)
+        var nodeToPods = DaemonSetPlanning.nodeToDaemonPods(sync.pods)
         var nodes: [String: Node] = [:]
         for node in sync.nodes {
             let name = node.metadata.name ?? ""
@@ -249,7 +246,7 @@ public struct DaemonSetController: Reconciler {
     /// `updateDaemonSetStatus`: writes the counts (and observedGeneration when this generation
     /// was processed) if anything changed; asks to be woken when a ready pod becomes available.
     func updateStatus(_ sync: Sync, hash: String, observedGeneration: Bool, context: ReconcileContext) async throws -> ReconcileResult {
-        let nodeToPods = try await nodeToDaemonPods(sync, context: context)
+        let nodeToPods = DaemonSetPlanning.nodeToDaemonPods(sync.pods)
         let now = context.now
         let ds = sync.ds
         let counts = DaemonSetPlanning.statusCounts(ds, nodes: sync.nodes, nodeToPods: nodeToPods, hash: hash, now: now)

@@ -177,13 +177,14 @@ public enum DaemonSetPlanning {
     }
 
     /// Decides creations and deletions for one node: `pods` are the DaemonSet's claimed pods
-    /// targeting it (already without deleted terminal pods); `inBackoff` says whether failed pods
-    /// on this node must wait; `now` judges availability for surge.
-    public static func podsShouldBeOnNode(_ node: Node, pods: [Pod]?, ds: DaemonSet, hash: String,
+    /// targeting it (``nodeToDaemonPods(_:includeDeletedTerminal:)``; empty when it has none);
+    /// `inBackoff` says whether failed pods on this node must wait; `now` judges availability
+    /// for surge.
+    public static func podsShouldBeOnNode(_ node: Node, pods: [Pod], ds: DaemonSet, hash: String,
                                           inBackoff: Bool, now: Timestamp) -> NodePlan {
         let (shouldRun, shouldContinueRunning) = nodeShouldRun(node, ds)
         var plan = NodePlan()
-        guard let pods else {
+        guard !pods.isEmpty else {
             plan.create = shouldRun
             return plan
         }
@@ -231,6 +232,20 @@ public enum DaemonSetPlanning {
             plan.delete = pods.filter { $0.metadata.deletionTimestamp == nil }.map { $0.metadata.name ?? "" }
         }
         return plan
+    }
+
+    /// `getNodesToDaemonPods`: claimed pods grouped by target node (``targetNodeName(_:)``),
+    /// without terminal pods already being deleted unless `includeDeletedTerminal` (history
+    /// cleanup counts them); pods with no target node are left out.
+    public static func nodeToDaemonPods(_ pods: [Pod], includeDeletedTerminal: Bool = false) -> [String: [Pod]] {
+        var map: [String: [Pod]] = [:]
+        for pod in pods {
+            let terminal = pod.status.phase == "Succeeded" || pod.status.phase == "Failed"
+            if !includeDeletedTerminal && terminal && pod.metadata.deletionTimestamp != nil { continue }
+            guard let node = targetNodeName(pod) else { continue }
+            map[node, default: []].append(pod)
+        }
+        return map
     }
 
     /// `getUnscheduledPodsWithoutNode`: unbound daemon pods aimed at nodes that no longer exist

@@ -1,13 +1,14 @@
 public import OrcaAPI
 import OrcaStore
 
-/// Claims pods for a controller as Kubernetes' `PodControllerRefManager.ClaimPods` does: keeps its
-/// pods that still match the selector, releases those that stopped matching, adopts matching
-/// orphans (after an uncached check that the controller still exists and is not being deleted),
-/// and never touches pods controlled by others or terminating orphans. A `finalizer` (the Job
-/// controller's `batch.kubernetes.io/job-tracking`) is added on adoption and removed on release.
-public struct PodControllerRefManager: Sendable {
-    /// The controller reference to set on adopted pods (`controller: true`).
+/// Claims objects for a controller as Kubernetes' `ControllerRefManager` does (`ClaimPods`,
+/// `ClaimControllerRevisions`): keeps its objects that still match the selector, releases those
+/// that stopped matching, adopts matching orphans (after an uncached check that the controller
+/// still exists and is not being deleted), and never touches objects controlled by others or
+/// terminating orphans. A `finalizer` (the Job controller's `batch.kubernetes.io/job-tracking`)
+/// is added on adoption and removed on release.
+public struct ControllerRefManager: Sendable {
+    /// The controller reference to set on adopted objects (`controller: true`).
     public let owner: OwnerReference
     public let namespace: String
     public let selector: LabelSelector
@@ -23,49 +24,50 @@ public struct PodControllerRefManager: Sendable {
         self.finalizer = finalizer
     }
 
-    /// The pods the controller owns after claiming (adopted ones as they now are).
-    public func claim(_ pods: [Pod], context: ReconcileContext) async throws -> [Pod] {
+    /// The objects the controller owns after claiming (adopted ones as they now are).
+    public func claim<T: ResourceView>(_ objects: [T], context: ReconcileContext) async throws -> [T] {
         let uid = owner.uid
-        var claimed: [Pod] = []
+        var claimed: [T] = []
         var canAdopt: Bool?
-        for pod in pods {
-            let matches = !selector.isEmpty && selector.matches(pod.metadata.labels)
-            if let ref = PodUtil.controllerRef(pod) {
+        for object in objects {
+            let metadata = object.metadata
+            let matches = !selector.isEmpty && selector.matches(metadata.labels)
+            if let ref = metadata.ownerReferences.first(where: { $0.controller == true }) {
                 guard ref.uid == uid else { continue }
                 if matches {
-                    claimed.append(pod)
+                    claimed.append(object)
                 } else if !deleting {
-                    try await Self.patch(pod, owners: pod.metadata.ownerReferences.filter { $0.uid != uid },
-                                         finalizers: finalizer.map { f in pod.metadata.finalizers.filter { $0 != f } }, context: context)
+                    try await Self.patch(object, owners: metadata.ownerReferences.filter { $0.uid != uid },
+                                         finalizers: finalizer.map { f in metadata.finalizers.filter { $0 != f } }, context: context)
                 }
                 continue
             }
-            guard matches, !deleting, pod.metadata.deletionTimestamp == nil else { continue }
+            guard matches, !deleting, metadata.deletionTimestamp == nil else { continue }
             if canAdopt == nil {
                 let fresh = try context.client.store.get(kind: owner.kind, namespace: namespace, name: owner.name)
                 canAdopt = fresh?.uid == uid && fresh?.deletionTimestamp == nil
             }
             guard canAdopt == true else { continue }
-            var adopted = pod
-            adopted.metadata.ownerReferences = pod.metadata.ownerReferences + [owner]
-            if let finalizer, !pod.metadata.finalizers.contains(finalizer) { adopted.metadata.finalizers = pod.metadata.finalizers + [finalizer] }
-            guard try await Self.patch(pod, owners: adopted.metadata.ownerReferences,
+            var adopted = object
+            adopted.metadata.ownerReferences = metadata.ownerReferences + [owner]
+            if let finalizer, !metadata.finalizers.contains(finalizer) { adopted.metadata.finalizers = metadata.finalizers + [finalizer] }
+            guard try await Self.patch(object, owners: adopted.metadata.ownerReferences,
                                        finalizers: finalizer == nil ? nil : adopted.metadata.finalizers, context: context) else { continue }
             claimed.append(adopted)
         }
         return claimed
     }
 
-    /// Merge-patches a pod's owner references and/or finalizers with a UID precondition; false
-    /// when the pod is gone or is another pod by now.
+    /// Merge-patches an object's owner references and/or finalizers with a UID precondition;
+    /// false when the object is gone or is another object by now.
     @discardableResult
-    public static func patch(_ pod: Pod, owners: [OwnerReference]? = nil, finalizers: [String]? = nil,
-                             context: ReconcileContext) async throws -> Bool {
-        var metadata: JSONObject = ["uid": .string(pod.metadata.uid ?? "")]
+    public static func patch<T: ResourceView>(_ object: T, owners: [OwnerReference]? = nil, finalizers: [String]? = nil,
+                                              context: ReconcileContext) async throws -> Bool {
+        var metadata: JSONObject = ["uid": .string(object.metadata.uid ?? "")]
         if let owners { metadata["ownerReferences"] = owners.isEmpty ? .null : .array(owners.map(\.json)) }
         if let finalizers { metadata["finalizers"] = finalizers.isEmpty ? .null : .array(finalizers.map(JSONValue.string)) }
         do {
-            try await context.client.patch(kind: "Pod", namespace: pod.metadata.namespace ?? "default", name: pod.metadata.name ?? "",
+            try await context.client.patch(kind: T.kind, namespace: object.metadata.namespace ?? "default", name: object.metadata.name ?? "",
                                            mergePatch: ["metadata": .object(metadata)])
             return true
         } catch let error as StoreError where error.reason == .notFound || error.reason == .conflict {
@@ -73,6 +75,10 @@ public struct PodControllerRefManager: Sendable {
         }
     }
 }
+
+/// The pod-claiming use of ``ControllerRefManager`` (ReplicaSet, Job, DaemonSet), under the name
+/// Kubernetes gives it.
+public typealias PodControllerRefManager = ControllerRefManager
 
 extension Expectations {
     /// The bookkeeping a pod-owning controller does in `observe` (client-go's add/update/delete

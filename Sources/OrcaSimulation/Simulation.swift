@@ -116,7 +116,8 @@ public final class Simulation: Sendable {
     /// Runs the scenario, and every time an instant has settled re-runs the reconcile of every
     /// object of the named controllers' primary kinds (except keys waiting on a delayed requeue,
     /// whose work is deliberately deferred). A level-based, idempotent controller writes nothing
-    /// then; every write is reported. The re-runs do not otherwise change the run.
+    /// then, and the run is the same as without the check; every write is reported (and stays
+    /// in the log, so later steps see it).
     public func runVerifyingIdempotence(of names: [String]) async throws -> [IdempotenceViolation] {
         let registered = controllers.withLock { $0 }
         let checked = names.compactMap { name in registered[name].map { (name: name, controller: $0) } }

@@ -82,13 +82,16 @@ extension Store {
             let namespace = kind.namespaced ? (named.namespace.isEmpty ? "default" : named.namespace) : ""
             let key = "\(namespace)/\(nameBase)"
             var suffix = start
-            if let hint = self.suffixHints.withLock({ $0[key] }), hint.start == start { suffix = max(suffix, hint.next) }
+            if let next = self.suffixHints.withLock({ $0.start == start ? $0.next[key] : nil }) { suffix = max(suffix, next) }
             while try txn.current(ObjectKey(kind: kind.kind, namespace: namespace, name: "\(nameBase).\(String(suffix, radix: 16))")) != nil {
                 suffix &+= 1
             }
             named.name = "\(nameBase).\(String(suffix, radix: 16))"
             let created = try self.createInTransaction(named.value, kind: kind, txn: txn, context: context)
-            self.suffixHints.withLock { $0[key] = (start, suffix &+ 1) }
+            self.suffixHints.withLock { hints in
+                if hints.start != start { hints = (start, [:]) }
+                hints.next[key] = suffix &+ 1
+            }
             return created
         }
         return Unstructured(record.object)

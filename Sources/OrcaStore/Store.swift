@@ -30,9 +30,10 @@ public final class Store: Sendable {
     public let clock: any Clock
     public let identities: any IdentityGenerator
     public let admission: AdmissionConfiguration
-    /// Per name base, the first suffix tried last and the next one likely free (a hint; names
-    /// are still checked in the transaction).
-    let suffixHints = Mutex<[String: (start: UInt64, next: UInt64)]>([:])
+    /// For the latest first suffix asked for (one instant, under a virtual clock), the next
+    /// suffix likely free per name base — a hint, names are still checked in the transaction;
+    /// it holds one instant's names at most.
+    let suffixHints = Mutex<(start: UInt64, next: [String: UInt64])>((0, [:]))
 
     public init(log: any EventLog, clock: any Clock = SystemClock(),
                 identities: any IdentityGenerator = RandomIdentityGenerator(),

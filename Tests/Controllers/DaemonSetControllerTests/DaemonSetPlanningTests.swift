@@ -167,7 +167,7 @@ struct NodePlanTests {
     func createAndPrune() {
         let ds = Fixture.daemonSet()
         let node = Fixture.node("n1")
-        #expect(DaemonSetPlanning.podsShouldBeOnNode(node, pods: nil, ds: ds, hash: "new", inBackoff: false, now: now).create)
+        #expect(DaemonSetPlanning.podsShouldBeOnNode(node, pods: [], ds: ds, hash: "new", inBackoff: false, now: now).create)
         let pods = [Fixture.pod("young", node: "n1", created: 9), Fixture.pod("old", node: "n1", created: 1),
                     Fixture.pod("gone", node: "n1", created: 0, deleting: true)]
         let plan = DaemonSetPlanning.podsShouldBeOnNode(node, pods: pods, ds: ds, hash: "new", inBackoff: false, now: now)
@@ -202,6 +202,17 @@ struct NodePlanTests {
         #expect(DaemonSetPlanning.podsShouldBeOnNode(node, pods: [old, waiting], ds: ds, hash: "new", inBackoff: false, now: now).delete.isEmpty)
         let ready = Fixture.pod("new", node: "n1", created: 50, readySince: 80, hash: "new")
         #expect(DaemonSetPlanning.podsShouldBeOnNode(node, pods: [old, ready], ds: ds, hash: "new", inBackoff: false, now: now).delete == ["old"])
+    }
+
+    @Test("Pods group by target node; deleted terminal pods only count for history (TestGetNodesToDaemonPods)")
+    func grouping() {
+        var unbound = Fixture.pod("u", node: nil, created: 1)
+        unbound.spec.affinity = DaemonSetPlanning.pinnedAffinity(nil, nodeName: "n2")
+        let pods = [Fixture.pod("a", node: "n1", created: 1), unbound, Fixture.pod("stray", node: nil, created: 1),
+                    Fixture.pod("done", node: "n1", created: 2, phase: "Failed", deleting: true)]
+        let map = DaemonSetPlanning.nodeToDaemonPods(pods)
+        #expect(map.mapValues { $0.map { $0.metadata.name ?? "" } } == ["n1": ["a"], "n2": ["u"]])
+        #expect(DaemonSetPlanning.nodeToDaemonPods(pods, includeDeletedTerminal: true)["n1"]?.count == 2)
     }
 
     @Test("Unbound pods aimed at vanished nodes are deleted")
