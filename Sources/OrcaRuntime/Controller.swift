@@ -54,7 +54,7 @@ public final class Controller: Sendable {
         let primary = R.Object.kind
         for watch in watches {
             let informer = informers.informer(for: watch.kind)
-            informer.addHandler { [self] event in
+            informer.addHandler(owner: R.name) { [self] event in
                 reconciler.observe(event, context: observeContext)
                 let requests = Self.map(event, watch.mapping, primary: primary, context: observeContext)
                 let delay = watch.delay?(event) ?? .zero

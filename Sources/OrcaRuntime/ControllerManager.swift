@@ -70,8 +70,11 @@ public final class ControllerManager: Sendable {
         return count
     }
 
-    /// When the earliest delayed requeue of any controller falls due.
-    public var nextTimer: Timestamp? { controllers.compactMap(\.queue.nextReadyTime).min() }
+    /// When the earliest delayed requeue of any controller, or the earliest event held back by a
+    /// delayed view of a kind, falls due.
+    public var nextTimer: Timestamp? {
+        (controllers.compactMap(\.queue.nextReadyTime) + [informers.nextDelayedDelivery].compactMap { $0 }).min()
+    }
 
     // MARK: Live
 

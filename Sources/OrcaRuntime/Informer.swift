@@ -107,7 +107,8 @@ public final class Informer: Sendable {
         var indexFunctions: [String: IndexFunction]
         var seq: UInt64 = 0
         var synced = false
-        var handlers: [@Sendable (InformerEvent) -> Void] = []
+        /// Handlers with the name of the controller that registered them (nil for others).
+        var handlers: [(owner: String?, handler: @Sendable (InformerEvent) -> Void)] = []
     }
 
     let state: Mutex<State>
@@ -130,11 +131,26 @@ public final class Informer: Sendable {
     /// The seq of the last event applied.
     public var seq: UInt64 { state.withLock { $0.seq } }
 
+    /// A private copy of `shared` holding the same objects, indexes and seq, to which the handlers
+    /// registered by `owner` move (a controller's delayed view, see
+    /// ``SharedInformers/delay(_:for:by:clock:)``).
+    init(splittingFrom shared: Informer, owner: String) {
+        kind = shared.kind
+        let copied = shared.state.withLock { s -> State in
+            var copy = s
+            copy.handlers = s.handlers.filter { $0.owner == owner }
+            s.handlers.removeAll { $0.owner == owner }
+            return copy
+        }
+        state = Mutex(copied)
+    }
+
     /// Registers a handler. A handler added after the first list is first told about every cached
-    /// object (`initialList: true`), in key order, so it misses nothing.
-    public func addHandler(_ handler: @escaping @Sendable (InformerEvent) -> Void) {
+    /// object (`initialList: true`), in key order, so it misses nothing. `owner` names the
+    /// controller the handler feeds, so that a delayed view of the kind can take its handlers.
+    public func addHandler(owner: String? = nil, _ handler: @escaping @Sendable (InformerEvent) -> Void) {
         let existing = state.withLock { s -> [EventRecord] in
-            s.handlers.append(handler)
+            s.handlers.append((owner: owner, handler: handler))
             return s.synced ? s.objects.values.sorted { $0.key < $1.key } : []
         }
         for record in existing { handler(.added(record, initialList: true)) }
@@ -206,7 +222,7 @@ public final class Informer: Sendable {
 
     func deliver(_ events: [InformerEvent]) {
         let handlers = state.withLock { $0.handlers }
-        for event in events { for handler in handlers { handler(event) } }
+        for event in events { for entry in handlers { entry.handler(event) } }
     }
 
     static func index(_ record: EventRecord, _ s: inout State) {

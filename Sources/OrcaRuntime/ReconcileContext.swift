@@ -19,7 +19,7 @@ public struct ReconcileContext: Sendable {
     public let events: EventRecorder
 
     /// The cache of `kind`.
-    public func snapshot(_ kind: String) -> CacheSnapshot { informers.informer(for: kind).snapshot }
+    public func snapshot(_ kind: String) -> CacheSnapshot { informers.informer(for: kind, controller: controller).snapshot }
 
     /// The cached object of type `T` named by `request`, if any.
     public func get<T: ResourceView>(_ type: T.Type, _ request: ReconcileRequest) -> T? {

@@ -148,5 +148,5 @@ public struct ObserveContext: Sendable {
     public let clock: any Clock
 
     /// The cache of `kind` (created and synced on first use).
-    public func snapshot(_ kind: String) -> CacheSnapshot { informers.informer(for: kind).snapshot }
+    public func snapshot(_ kind: String) -> CacheSnapshot { informers.informer(for: kind, controller: controller).snapshot }
 }

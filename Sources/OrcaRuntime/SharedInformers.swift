@@ -1,4 +1,5 @@
-import OrcaAPI
+public import OrcaAPI
+import DequeModule
 public import OrcaLog
 import Synchronization
 
@@ -19,6 +20,17 @@ public final class SharedInformers: Sendable {
         /// Every record up to this seq has been applied.
         var position: UInt64 = 0
         var listed = false
+        /// Delayed views by controller name, then kind.
+        var delayed: [String: [String: DelayedView]] = [:]
+    }
+
+    /// One controller's late view of one kind: a private informer that receives the kind's
+    /// records `delay` after they were written, in log order.
+    struct DelayedView {
+        let informer: Informer
+        let clock: any Clock
+        var delay: Duration
+        var pending: Deque<(record: EventRecord, visibleAt: Timestamp)> = []
     }
 
     let state = Mutex(State())
@@ -34,6 +46,37 @@ public final class SharedInformers: Sendable {
             s.order.append(kind)
             return informer
         }
+    }
+
+    /// The informer `controller` reads `kind` from: its delayed view when one was set up with
+    /// ``delay(_:for:by:clock:)``, else the shared informer.
+    public func informer(for kind: String, controller: String) -> Informer {
+        if let view = state.withLock({ $0.delayed[controller]?[kind]?.informer }) { return view }
+        return informer(for: kind)
+    }
+
+    /// From now on, `controller` sees `kind` late by `delay` (the simulation's `delay-watch`
+    /// fault): its handlers and its reads of the kind move to a private copy of the shared cache,
+    /// which applies each later record of the kind once `clock` reaches the record's time plus
+    /// `delay`, in log order. Other controllers are unaffected. Calling it again changes the
+    /// delay for records not yet read (a zero delay ends the lag once the pending ones are due).
+    /// Pending records are released by ``deliverAvailable(limit:)``; ``nextDelayedDelivery`` says
+    /// when the next one falls due.
+    public func delay(_ kind: String, for controller: String, by delay: Duration, clock: any Clock) {
+        let shared = informer(for: kind)
+        state.withLock { s in
+            if s.delayed[controller]?[kind] != nil {
+                s.delayed[controller]?[kind]?.delay = delay
+                return
+            }
+            let view = DelayedView(informer: Informer(splittingFrom: shared, owner: controller), clock: clock, delay: delay)
+            s.delayed[controller, default: [:]][kind] = view
+        }
+    }
+
+    /// When the earliest record held back by a delayed view becomes visible.
+    public var nextDelayedDelivery: Timestamp? {
+        state.withLock { s in s.delayed.values.flatMap(\.values).compactMap { $0.pending.first?.visibleAt }.min() }
     }
 
     /// Every informer's kind, in the order they were created.
@@ -61,14 +104,16 @@ public final class SharedInformers: Sendable {
         }
     }
 
-    /// Applies up to `limit` records after the current position and delivers their events.
-    /// Returns how many records were read (0 when the informers are up to date).
+    /// Applies up to `limit` records after the current position and delivers their events, after
+    /// releasing the delayed views' records that are due. Returns how many records were read or
+    /// released (0 when the informers are up to date).
     @discardableResult
     public func deliverAvailable(limit: Int = 4096) throws -> Int {
         try sync()
+        let released = releaseDelayed()
         let from = position + 1
         let records = try log.read(from: from, limit: limit)
-        guard let first = records.first else { return 0 }
+        guard let first = records.first else { return released }
         var expected = from
         if first.seq != expected {
             try relist()
@@ -82,9 +127,48 @@ public final class SharedInformers: Sendable {
             }
             expected += 1
             if let informer = informers[record.kind], let event = informer.apply(record) { informer.deliver([event]) }
-            state.withLock { $0.position = record.seq }
+            state.withLock { s in
+                s.position = record.seq
+                for controller in s.delayed.keys {
+                    guard var view = s.delayed[controller]?[record.kind] else { continue }
+                    var visibleAt = record.time.adding(view.delay)
+                    if let last = view.pending.last, last.visibleAt > visibleAt { visibleAt = last.visibleAt }
+                    view.pending.append((record: record, visibleAt: visibleAt))
+                    s.delayed[controller]?[record.kind] = view
+                }
+            }
         }
-        return records.count
+        return records.count + released
+    }
+
+    /// Applies and delivers every delayed record whose time has come. Returns how many.
+    func releaseDelayed() -> Int {
+        let due = state.withLock { s -> [(Informer, [EventRecord])] in
+            var out: [(Informer, [EventRecord])] = []
+            for controller in s.delayed.keys.sorted() {
+                for kind in s.delayed[controller, default: [:]].keys.sorted() {
+                    guard var view = s.delayed[controller]?[kind] else { continue }
+                    let now = view.clock.now()
+                    var records: [EventRecord] = []
+                    while let first = view.pending.first, first.visibleAt <= now {
+                        records.append(first.record)
+                        view.pending.removeFirst()
+                    }
+                    guard !records.isEmpty else { continue }
+                    s.delayed[controller]?[kind] = view
+                    out.append((view.informer, records))
+                }
+            }
+            return out
+        }
+        var count = 0
+        for (informer, records) in due {
+            for record in records {
+                count += 1
+                if let event = informer.apply(record) { informer.deliver([event]) }
+            }
+        }
+        return count
     }
 
     /// Applies records until the informers have caught up with the log.
@@ -92,11 +176,18 @@ public final class SharedInformers: Sendable {
         while try deliverAvailable() > 0 {}
     }
 
-    /// Relists every informer and replaces its cache (after a gap).
+    /// Relists every informer and replaces its cache (after a gap). Delayed views relist too, at
+    /// once, and drop what they held back.
     public func relist() throws {
-        let informers = state.withLock { s in s.order.compactMap { s.informers[$0] } }
+        let (informers, views) = state.withLock { s -> ([Informer], [Informer]) in
+            for controller in s.delayed.keys {
+                for kind in s.delayed[controller, default: [:]].keys { s.delayed[controller]?[kind]?.pending.removeAll() }
+            }
+            let views = s.delayed.keys.sorted().flatMap { c in s.delayed[c, default: [:]].keys.sorted().compactMap { s.delayed[c]?[$0]?.informer } }
+            return (s.order.compactMap { s.informers[$0] }, views)
+        }
         var lowest = UInt64.max
-        for informer in informers {
+        for informer in informers + views {
             let (records, seq) = try log.list(kind: informer.kind, namespace: nil)
             informer.deliver(informer.replace(with: records, seq: seq))
             lowest = min(lowest, seq)

@@ -33,8 +33,14 @@ extension Simulation {
                 guard let pod = Pod(object.value) else { throw fail(step, "pod", "\(target) is not a Pod") }
                 perform(action, pod: pod, now: now)
                 controller("kubelet")?.queue.add(ReconcileRequest(namespace: object.namespace, name: object.name))
-            case .delayWatch(let kind, let controller, _):
-                throw fail(step, "fault", "delay-watch (\(kind) to \(controller)) is not supported by this version of orca")
+            case .delayWatch(let kindName, let name, let by):
+                guard let kind = ResourceKind.lookup(kindName) else { throw fail(step, "kind", "unknown kind \"\(kindName)\"") }
+                guard let target = controller(name) else {
+                    let known = controllers.withLock { $0.keys.sorted() }.joined(separator: ", ")
+                    throw fail(step, "controller", "no controller \"\(name)\" in this run (running: \(known))")
+                }
+                guard by >= .zero else { throw fail(step, "by", "must not be negative") }
+                manager.informers.delay(kind.kind, for: target.name, by: by, clock: clock)
             }
         } catch let error as StoreError {
             throw fail(step, "", "\(error.reason): \(error.message)")

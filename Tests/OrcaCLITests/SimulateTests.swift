@@ -74,6 +74,10 @@ struct SimulateTests {
         ("until: 1m\nbogus: 1\n", ":2: bogus: unknown field \"bogus\""),
         ("steps:\n  - at: 0s\n    pod: {selector: app=none}\n    action: evict\n", ":2: steps[0].pod: no live Pod matches selector \"app=none\""),
         ("expect:\n  - {kind: Pod, colour: blue}\n", ":2: expect[0].colour: unknown expectation field"),
+        ("steps:\n  - at: 0s\n    fault: delay-watch\n    kind: Pod\n    controller: replicaset-typo\n    by: 5s\n",
+         ":2: steps[0].controller: no controller \"replicaset-typo\" in this run (running: "),
+        ("steps:\n  - at: 0s\n    fault: delay-watch\n    kind: Widget\n    controller: replicaset\n    by: 5s\n",
+         ":2: steps[0].kind: unknown kind \"Widget\""),
     ])
     func badScenario(_ text: String, _ message: String) throws {
         let dir = TemporaryDirectory()
