@@ -12,7 +12,12 @@ public struct SchedulerController: Reconciler {
     /// Index of pods waiting for a node: value "" for every unbound, undeleted, non-terminal pod.
     public static let pendingIndex = "scheduler.pending"
 
+    /// Nodes and what is bound to them, kept from this scheduler's informer events.
+    let cache = SchedulerCache()
+
     public init() {}
+
+    public func observe(_ event: InformerEvent, context: ObserveContext) { cache.observe(event) }
 
     public static var configuration: ControllerConfiguration {
         ControllerConfiguration(
@@ -58,15 +63,10 @@ public struct SchedulerController: Reconciler {
         let pods = context.snapshot("Pod")
         guard let record = pods.get(namespace: request.namespace, name: request.name), Self.isPending(record),
               let pod = Pod(record.object) else { return .done }
-        let infos = context.list(Node.self).map { node -> Scheduling.NodeInfo in
-            let bound = pods.byIndex(IndexName.nodeName, node.metadata.name ?? "")
-                .filter { !Self.isTerminal($0) }
-                .compactMap { Pod($0.object) }
-            return Scheduling.NodeInfo(node: node, pods: bound)
-        }
-        switch Scheduling.decide(pod, nodes: infos) {
+        switch cache.decide(pod) {
         case .bind(let node):
             try await context.client.bind(podNamespace: request.namespace, podName: request.name, nodeName: node)
+            cache.assume(pod: record.key, requests: Scheduling.requests(pod), on: node)
             await context.events.record(record, reason: "Scheduled",
                                         message: "Successfully assigned \(request.namespace)/\(request.name) to \(node)")
         case .unschedulable(let message):

@@ -1,7 +1,7 @@
 public import Orca
 
-/// The scheduler's decision for one pod, as a pure function of the pod, the nodes and the pods
-/// already bound to each node (so it can be tested without a log).
+/// The scheduler's decision for one pod, as a pure function of the pod and what is known of each
+/// node (so it can be tested without a log).
 ///
 /// Filters run per node in kube-scheduler's default plugin order, a node failing at its first
 /// failing plugin: NodeUnschedulable, TaintToleration (NoSchedule and NoExecute), NodeAffinity
@@ -15,53 +15,81 @@ public enum Scheduling {
         case unschedulable(message: String)
     }
 
-    /// What the scheduler needs to know about one node: the node and the pods bound to it.
+    /// What the scheduler needs to know about one node: the node, with the fields the filters
+    /// read parsed once, and the non-terminal pods bound to it (terminating ones still hold their
+    /// resources) as a count and a sum of requests.
     public struct NodeInfo: Sendable {
-        public var node: Node
-        /// Non-terminal pods bound to the node (terminating ones still hold their resources).
-        public var pods: [Pod]
-        public init(node: Node, pods: [Pod]) {
+        public let node: Node
+        public let name: String
+        public let unschedulable: Bool
+        /// The NoSchedule and NoExecute taints.
+        public let taints: [Taint]
+        /// Allocatable resources, in milli-units.
+        public let allocatable: [String: Int64]
+        /// The `pods` allocatable (110 when absent).
+        public let maxPods: Int64
+        public var podCount: Int
+        /// Requests of the bound pods, summed, in milli-units.
+        public var requested: [String: Int64]
+
+        public init(node: Node, podCount: Int = 0, requested: [String: Int64] = [:]) {
             self.node = node
-            self.pods = pods
+            name = node.metadata.name ?? ""
+            unschedulable = node.spec.unschedulable == true
+            taints = node.spec.taints.filter { $0.effect == "NoSchedule" || $0.effect == "NoExecute" }
+            let allocatableQuantities = node.status.allocatable
+            allocatable = allocatableQuantities.mapValues(\.milliValue)
+            maxPods = allocatableQuantities["pods"]?.value ?? 110
+            self.podCount = podCount
+            self.requested = requested
+        }
+
+        /// The node with `pods` bound to it.
+        public init(node: Node, pods: [Pod]) {
+            var requested: [String: Int64] = [:]
+            for pod in pods {
+                for (name, v) in Scheduling.requests(pod) { requested[name, default: 0] += v }
+            }
+            self.init(node: node, podCount: pods.count, requested: requested)
         }
     }
 
+    /// Picks among `nodes` in any order.
     public static func decide(_ pod: Pod, nodes: [NodeInfo]) -> Decision {
-        guard !nodes.isEmpty else { return .unschedulable(message: "no nodes available to schedule pods") }
+        decide(pod, inPreferenceOrder: nodes.sorted { ($0.podCount, $0.name) < ($1.podCount, $1.name) }, total: nodes.count)
+    }
+
+    /// Picks the first feasible node of `nodes`, which come fewest pods first, then by name; only
+    /// when none fits are all `total` nodes visited, to build the message.
+    public static func decide(_ pod: Pod, inPreferenceOrder nodes: some Sequence<NodeInfo>, total: Int) -> Decision {
+        guard total > 0 else { return .unschedulable(message: "no nodes available to schedule pods") }
+        let wanted = requests(pod)
         var reasons: [String: Int] = [:]
-        var best: (name: String, count: Int)?
         for info in nodes {
-            let failures = filter(pod, info)
-            if failures.isEmpty {
-                let name = info.node.metadata.name ?? ""
-                if let current = best, (current.count, current.name) <= (info.pods.count, name) { continue }
-                best = (name, info.pods.count)
-            } else {
-                for reason in failures { reasons[reason, default: 0] += 1 }
-            }
+            let failures = filter(pod, requests: wanted, info)
+            if failures.isEmpty { return .bind(node: info.name) }
+            for reason in failures { reasons[reason, default: 0] += 1 }
         }
-        if let best { return .bind(node: best.name) }
         let parts = reasons.map { "\($0.value) \($0.key)" }.sorted()
-        return .unschedulable(message: "0/\(nodes.count) nodes are available: \(parts.joined(separator: ", ")).")
+        return .unschedulable(message: "0/\(total) nodes are available: \(parts.joined(separator: ", ")).")
     }
 
     /// The reasons `info`'s node cannot take `pod` (empty when it can).
-    public static func filter(_ pod: Pod, _ info: NodeInfo) -> [String] {
-        let node = info.node
+    public static func filter(_ pod: Pod, _ info: NodeInfo) -> [String] { filter(pod, requests: requests(pod), info) }
+
+    static func filter(_ pod: Pod, requests wanted: [String: Int64], _ info: NodeInfo) -> [String] {
         let tolerations = pod.spec.tolerations
-        if node.spec.unschedulable == true,
+        if info.unschedulable,
            !tolerates(tolerations, key: "node.kubernetes.io/unschedulable", value: "", effect: "NoSchedule") {
             return ["node(s) were unschedulable"]
         }
-        for taint in node.spec.taints where taint.effect == "NoSchedule" || taint.effect == "NoExecute" {
-            if !tolerates(tolerations, key: taint.key ?? "", value: taint.value ?? "", effect: taint.effect ?? "") {
-                return ["node(s) had untolerated taint {\(taint.key ?? ""): \(taint.value ?? "")}"]
-            }
+        for taint in info.taints where !tolerations.tolerate(taint) {
+            return ["node(s) had untolerated taint {\(taint.key ?? ""): \(taint.value ?? "")}"]
         }
-        if !matchesNodeSelectorAndAffinity(pod, node) {
+        if !matchesNodeSelectorAndAffinity(pod, info.node) {
             return ["node(s) didn't match Pod's node affinity/selector"]
         }
-        return insufficientResources(pod, info)
+        return insufficientResources(wanted, info)
     }
 
     /// Whether a toleration tolerates the taint (``Toleration/tolerates(_:)``).
@@ -88,22 +116,15 @@ public enum Scheduling {
     }
 
     /// NodeResourcesFit's reasons: `Too many pods`, `Insufficient <resource>` (sorted by name).
-    static func insufficientResources(_ pod: Pod, _ info: NodeInfo) -> [String] {
+    static func insufficientResources(_ wanted: [String: Int64], _ info: NodeInfo) -> [String] {
         var reasons: [String] = []
-        let allocatable = info.node.status.allocatable
-        let maxPods = allocatable["pods"]?.value ?? 110
-        if Int64(info.pods.count) + 1 > maxPods { reasons.append("Too many pods") }
-        let wanted = requests(pod)
+        if Int64(info.podCount) + 1 > info.maxPods { reasons.append("Too many pods") }
         guard !wanted.isEmpty else { return reasons }
-        var used: [String: Int64] = [:]
-        for other in info.pods {
-            for (name, v) in requests(other) { used[name, default: 0] += v }
-        }
         for name in wanted.keys.sorted() {
             let want = wanted[name] ?? 0
             guard want > 0 else { continue }
-            let available = allocatable[name]?.milliValue ?? 0
-            if (used[name] ?? 0) + want > available { reasons.append("Insufficient \(name)") }
+            let available = info.allocatable[name] ?? 0
+            if (info.requested[name] ?? 0) + want > available { reasons.append("Insufficient \(name)") }
         }
         return reasons
     }

@@ -1,0 +1,148 @@
+public import Orca
+import Synchronization
+
+/// kube-scheduler's cache, reduced to what ``Scheduling`` reads: every node with its parsed
+/// fields, the count and summed requests of the non-terminal pods bound to it, and the nodes
+/// kept in preference order (fewest pods, then name) so the emptiest feasible node is usually
+/// the first one tried.
+///
+/// It is fed from the scheduler's informer events (``observe(_:)``), so it always reflects the
+/// same prefix of the log as the caches, and by ``assume(pod:requests:on:)`` right after a
+/// binding (the later event for that pod then changes nothing) — kube-scheduler's "assumed pods",
+/// which keep a live scheduler from placing the next pod before its previous binding arrives.
+public final class SchedulerCache: Sendable {
+    struct Usage {
+        var count = 0
+        var requested: [String: Int64] = [:]
+    }
+
+    struct State {
+        /// Nodes that exist, by name.
+        var nodes: [String: Scheduling.NodeInfo] = [:]
+        /// Usage by node name, including names whose Node is gone (their pods still count if
+        /// it comes back).
+        var usage: [String: Usage] = [:]
+        /// What each bound, non-terminal pod contributes, and to which node.
+        var contributions: [ObjectKey: (node: String, requests: [String: Int64])] = [:]
+        /// Existing node names by pod count, each bucket sorted by name.
+        var buckets: [[String]] = []
+    }
+
+    let state = Mutex(State())
+
+    public init() {}
+
+    /// Applies an informer event of a Node or a Pod.
+    public func observe(_ event: InformerEvent) {
+        let record = event.record
+        switch record.kind {
+        case Node.kind:
+            if case .deleted = event { removeNode(record.name) } else if let node = Node(record.object) { setNode(node) }
+        case Pod.kind:
+            if case .deleted = event {
+                setContribution(of: record.key, nil)
+                return
+            }
+            let node = Self.boundNode(record)
+            let current = state.withLock { $0.contributions[record.key]?.node }
+            guard node != current else { return }
+            setContribution(of: record.key, node.map { ($0, Pod(record.object).map(Scheduling.requests) ?? [:]) })
+        default:
+            break
+        }
+    }
+
+    /// Counts `pod` on `node` at once, before the informer delivers the binding.
+    public func assume(pod key: ObjectKey, requests: [String: Int64], on node: String) {
+        setContribution(of: key, (node, requests))
+    }
+
+    /// The nodes, fewest pods first, then by name.
+    public func nodesInPreferenceOrder() -> (nodes: [Scheduling.NodeInfo], total: Int) {
+        state.withLock { s in
+            var out: [Scheduling.NodeInfo] = []
+            out.reserveCapacity(s.nodes.count)
+            for bucket in s.buckets { for name in bucket { if let info = s.nodes[name] { out.append(info) } } }
+            return (out, s.nodes.count)
+        }
+    }
+
+    /// ``Scheduling/decide(_:inPreferenceOrder:total:)`` over the cached nodes: usually only the
+    /// first few are visited.
+    public func decide(_ pod: Pod) -> Scheduling.Decision {
+        state.withLock { s in
+            let nodes = s.nodes
+            let ordered = s.buckets.lazy.joined().compactMap { nodes[$0] }
+            return Scheduling.decide(pod, inPreferenceOrder: ordered, total: nodes.count)
+        }
+    }
+
+    public var nodeCount: Int { state.withLock { $0.nodes.count } }
+
+    /// The node a pod holds resources on: bound, and neither Succeeded nor Failed.
+    static func boundNode(_ record: EventRecord) -> String? {
+        guard let node = record.object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty else { return nil }
+        let phase = record.object[path: ["status", "phase"]]?.stringValue
+        return phase == "Succeeded" || phase == "Failed" ? nil : node
+    }
+
+    func setNode(_ node: Node) {
+        let name = node.metadata.name ?? ""
+        state.withLock { s in
+            let usage = s.usage[name] ?? Usage()
+            let existed = s.nodes[name] != nil
+            s.nodes[name] = Scheduling.NodeInfo(node: node, podCount: usage.count, requested: usage.requested)
+            if !existed { Self.insert(name, count: usage.count, &s) }
+        }
+    }
+
+    func removeNode(_ name: String) {
+        state.withLock { s in
+            guard let info = s.nodes.removeValue(forKey: name) else { return }
+            Self.remove(name, count: info.podCount, &s)
+        }
+    }
+
+    func setContribution(of key: ObjectKey, _ new: (node: String, requests: [String: Int64])?) {
+        state.withLock { s in
+            if let old = s.contributions.removeValue(forKey: key) { Self.change(old.node, by: -1, old.requests, &s) }
+            if let new {
+                s.contributions[key] = new
+                Self.change(new.node, by: 1, new.requests, &s)
+            }
+        }
+    }
+
+    static func change(_ node: String, by delta: Int, _ requests: [String: Int64], _ s: inout State) {
+        var usage = s.usage[node] ?? Usage()
+        let before = usage.count
+        usage.count += delta
+        for (name, v) in requests { usage.requested[name, default: 0] += Int64(delta) * v }
+        s.usage[node] = usage.count == 0 ? nil : usage
+        guard s.nodes[node] != nil else { return }
+        s.nodes[node]?.podCount = usage.count
+        s.nodes[node]?.requested = usage.requested
+        remove(node, count: before, &s)
+        insert(node, count: usage.count, &s)
+    }
+
+    static func insert(_ name: String, count: Int, _ s: inout State) {
+        while s.buckets.count <= count { s.buckets.append([]) }
+        var low = 0, high = s.buckets[count].count
+        while low < high {
+            let mid = (low + high) / 2
+            if s.buckets[count][mid] < name { low = mid + 1 } else { high = mid }
+        }
+        s.buckets[count].insert(name, at: low)
+    }
+
+    static func remove(_ name: String, count: Int, _ s: inout State) {
+        guard count < s.buckets.count else { return }
+        var low = 0, high = s.buckets[count].count
+        while low < high {
+            let mid = (low + high) / 2
+            if s.buckets[count][mid] < name { low = mid + 1 } else { high = mid }
+        }
+        if low < s.buckets[count].count, s.buckets[count][low] == name { s.buckets[count].remove(at: low) }
+    }
+}

@@ -1,0 +1,88 @@
+import Orca
+import SchedulerController
+import Testing
+
+/// The scheduler's node cache: preference order (fewest pods, then name), resources counted from
+/// bound non-terminal pods, assumed bindings, and nodes that go and come back.
+@Suite("Scheduler cache")
+struct SchedulerCacheTests {
+    final class Log {
+        var seq: UInt64 = 0
+        func record(_ type: EventType, _ object: JSONValue) -> EventRecord {
+            seq += 1
+            let kind = object["kind"]?.stringValue ?? ""
+            return EventRecord(seq: seq, time: .zero, type: type, kind: kind,
+                               namespace: object[path: ["metadata", "namespace"]]?.stringValue ?? "",
+                               name: object[path: ["metadata", "name"]]?.stringValue ?? "", uid: "u\(seq)",
+                               actor: "test", cause: nil, object: object)
+        }
+    }
+
+    static func node(_ name: String, cpu: String = "2", taint: Bool = false) -> JSONValue {
+        var node: JSONValue = ["apiVersion": "v1", "kind": "Node", "metadata": ["name": .string(name)],
+                               "status": ["allocatable": ["cpu": .string(cpu), "pods": "110"]]]
+        if taint { node[path: ["spec", "taints"]] = [["key": "dedicated", "value": "x", "effect": "NoSchedule"]] }
+        return node
+    }
+
+    static func pod(_ name: String, node: String? = nil, cpu: String = "500m", phase: String = "Running") -> JSONValue {
+        var pod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name), "namespace": "default"],
+                              "spec": ["containers": [["name": "app", "image": "nginx", "resources": ["requests": ["cpu": .string(cpu)]]]]],
+                              "status": ["phase": .string(phase)]]
+        if let node { pod[path: ["spec", "nodeName"]] = .string(node) }
+        return pod
+    }
+
+    func names(_ cache: SchedulerCache) -> [String] { cache.nodesInPreferenceOrder().nodes.map { "\($0.name):\($0.podCount)" } }
+
+    @Test("fewest pods first, then by name; terminal and deleted pods free their node")
+    func preferenceOrder() throws {
+        let cache = SchedulerCache()
+        let log = Log()
+        for name in ["node-b", "node-a", "node-c"] { cache.observe(.added(log.record(.added, Self.node(name)), initialList: true)) }
+        #expect(names(cache) == ["node-a:0", "node-b:0", "node-c:0"])
+        let p1 = log.record(.added, Self.pod("p1", node: "node-a"))
+        cache.observe(.added(p1, initialList: false))
+        cache.observe(.added(log.record(.added, Self.pod("p2", node: "node-c")), initialList: false))
+        #expect(names(cache) == ["node-b:0", "node-a:1", "node-c:1"])
+        let pending = try #require(Pod(Self.pod("new")))
+        #expect(cache.decide(pending) == .bind(node: "node-b"))
+        // p1 finishes: node-a is empty again and sorts before node-b.
+        let done = log.record(.modified, Self.pod("p1", node: "node-a", phase: "Succeeded"))
+        cache.observe(.updated(old: p1, new: done))
+        #expect(names(cache) == ["node-a:0", "node-b:0", "node-c:1"])
+        cache.observe(.deleted(log.record(.deleted, Self.pod("p2", node: "node-c")), finalStateUnknown: false))
+        #expect(names(cache) == ["node-a:0", "node-b:0", "node-c:0"])
+    }
+
+    @Test("an assumed binding counts at once, and its event does not count it twice")
+    func assumedBinding() throws {
+        let cache = SchedulerCache()
+        let log = Log()
+        cache.observe(.added(log.record(.added, Self.node("node-1", cpu: "1")), initialList: true))
+        let pending = try #require(Pod(Self.pod("a")))
+        #expect(cache.decide(pending) == .bind(node: "node-1"))
+        cache.assume(pod: ObjectKey(kind: "Pod", namespace: "default", name: "a"), requests: ["cpu": 500], on: "node-1")
+        cache.observe(.added(log.record(.modified, Self.pod("a", node: "node-1")), initialList: false))
+        #expect(names(cache) == ["node-1:1"])
+        #expect(cache.decide(try #require(Pod(Self.pod("b")))) == .bind(node: "node-1"))
+        cache.assume(pod: ObjectKey(kind: "Pod", namespace: "default", name: "b"), requests: ["cpu": 500], on: "node-1")
+        #expect(cache.decide(try #require(Pod(Self.pod("c")))) == .unschedulable(message: "0/1 nodes are available: 1 Insufficient cpu."))
+    }
+
+    @Test("a node that goes away and comes back keeps counting the pods still bound to it; taints filter")
+    func nodeChurn() throws {
+        let cache = SchedulerCache()
+        let log = Log()
+        cache.observe(.added(log.record(.added, Self.node("node-1")), initialList: true))
+        cache.observe(.added(log.record(.added, Self.node("node-2", taint: true)), initialList: true))
+        cache.observe(.added(log.record(.added, Self.pod("p", node: "node-1")), initialList: false))
+        cache.observe(.deleted(log.record(.deleted, Self.node("node-1")), finalStateUnknown: false))
+        #expect(names(cache) == ["node-2:0"])
+        #expect(cache.decide(try #require(Pod(Self.pod("x")))) == .unschedulable(
+            message: "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: x}."))
+        cache.observe(.added(log.record(.added, Self.node("node-1")), initialList: false))
+        #expect(names(cache) == ["node-2:0", "node-1:1"])
+        #expect(cache.decide(try #require(Pod(Self.pod("y")))) == .bind(node: "node-1"))
+    }
+}
