@@ -15,10 +15,20 @@ extension LMDBEventLog {
 
         public enum Durability: Sendable { case durable, unsynced }
 
-        public init(create: Bool = true, initialMapSize: Int = 1 << 30, durability: Durability = .durable) {
+        /// `grouped` (the default): writes are committed by the log's writer thread, concurrent
+        /// writers sharing commits (group commit). `inline`: each write commits on the caller's
+        /// thread, blocking it — for one sequential writer such as a simulation, where the hand-off
+        /// to the writer thread and back costs more than the commit itself.
+        public var commits: Commits
+
+        public enum Commits: Sendable { case grouped, inline }
+
+        public init(create: Bool = true, initialMapSize: Int = 1 << 30, durability: Durability = .durable,
+                    commits: Commits = .grouped) {
             self.create = create
             self.initialMapSize = initialMapSize
             self.durability = durability
+            self.commits = commits
         }
     }
 

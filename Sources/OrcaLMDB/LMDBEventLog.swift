@@ -16,6 +16,7 @@ public import OrcaLog
 public final class LMDBEventLog: EventLog {
     let environment: LMDBEnvironment
     let writer: LMDBWriter
+    let inlineCommits: Bool
     /// The data directory.
     public var path: String { environment.path }
 
@@ -26,6 +27,7 @@ public final class LMDBEventLog: EventLog {
     public init(path: String, options: Options = Options()) throws(LogError) {
         environment = try Self.openEnvironment(at: path, options: options)
         writer = LMDBWriter(environment: environment)
+        inlineCommits = options.commits == .inline
     }
 
     deinit {
@@ -91,6 +93,7 @@ public final class LMDBEventLog: EventLog {
     // MARK: Writes
 
     public func transact<T: Sendable>(_ body: @escaping @Sendable (any LogTransaction) throws -> T) async throws -> T {
+        if inlineCommits { return try writer.runInline { txn in try body(txn) } }
         let box = ResultBox<T>()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             writer.submit(LMDBWriter.Request(
@@ -114,6 +117,13 @@ public final class LMDBEventLog: EventLog {
             let (bytes, key) = RecordCodec.encode(draft)
             return LMDBEncodedEvent(bytes: bytes, stateKey: LMDBKey.object(kind: key.kind, namespace: key.namespace, name: key.name),
                                     deletes: draft.type == .deleted)
+        }
+        if inlineCommits {
+            return try writer.runInline { txn in
+                let first = txn.nextSeq
+                for event in encoded { try txn.appendEncoded(event) }
+                return first...(txn.nextSeq - 1)
+            }
         }
         let box = ResultBox<ClosedRange<UInt64>>()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ClosedRange<UInt64>?, any Error>) in
@@ -159,13 +169,16 @@ public final class LMDBEventLog: EventLog {
 extension LMDBEnvironment {
     /// Below this many records, decoding on one thread is faster than spreading the work.
     static let parallelDecodeThreshold = 256
+    /// Threads that decode a large batch: the cores, at most 8. Read once — asking costs file
+    /// reads (cgroup quotas) every time.
+    static let decodeWorkers = min(ProcessInfo.processInfo.activeProcessorCount, 8)
 
     /// Decodes records whose bytes are in the map (the caller holds the read transaction).
     ///
     /// Large batches are split into contiguous slices decoded concurrently, one per core; the
     /// result is in input order and the first error (in order) is thrown.
     func decodeAll(_ values: [(key: MDB_val, value: MDB_val)]) throws(LogError) -> [EventRecord] {
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, 8)
+        let workers = Self.decodeWorkers
         guard values.count >= Self.parallelDecodeThreshold, workers > 1 else {
             var out: [EventRecord] = []
             out.reserveCapacity(values.count)

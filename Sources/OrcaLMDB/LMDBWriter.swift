@@ -61,6 +61,25 @@ final class LMDBWriter: @unchecked Sendable {
         exited.wait()
     }
 
+    /// Serialises inline commits (``runInline(_:)``) of this process.
+    let inlineLock = NSLock()
+
+    /// Runs one transaction body and commits it on the calling thread (`commits: .inline`).
+    func runInline<T>(_ body: @escaping (LMDBWriteTransaction) throws -> T) throws -> T {
+        condition.lock()
+        let stopped = stopping
+        condition.unlock()
+        if stopped { throw LogError(.closed, "the Orca log at \(environment.path) is closed", path: environment.path) }
+        inlineLock.lock()
+        defer { inlineLock.unlock() }
+        var result: T?
+        var failure: (any Error)?
+        process([Request(run: { txn in result = try body(txn) }, complete: { failure = $0 })])
+        if let failure { throw failure }
+        guard let result else { throw LogError(.io, "internal error: a committed transaction produced no result") }
+        return result
+    }
+
     func hasCommitted(after seq: UInt64) -> Bool { committed.withLock { $0 > seq } }
 
     /// Group commit's linger rule. When the last commit carried n > 1 transactions, concurrent

@@ -81,7 +81,8 @@ public final class Controller: Sendable {
         var records = [event.record]
         if case .updated(let old, _) = event { records.insert(old, at: 0) }
         var out: [ReconcileRequest] = []
-        func add(_ r: ReconcileRequest) { if !out.contains(r) { out.append(r) } }
+        var seen: Set<ReconcileRequest> = []
+        func add(_ r: ReconcileRequest) { if seen.insert(r).inserted { out.append(r) } }
         switch mapping {
         case .same:
             add(ReconcileRequest(event.record))

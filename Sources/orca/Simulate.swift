@@ -55,7 +55,7 @@ struct Simulate: AsyncParsableCommand {
         try prepareDirectory()
         let log: LMDBEventLog
         do {
-            log = try LMDBEventLog(path: dataOptions.data, options: .init(create: true, durability: .unsynced))
+            log = try LMDBEventLog(path: dataOptions.data, options: .init(create: true, durability: .unsynced, commits: .inline))
         } catch {
             throw CLIError("error: \(error.message)", exitCode: 2)
         }
@@ -63,6 +63,9 @@ struct Simulate: AsyncParsableCommand {
         let wallStart = ContinuousClock.now
         let reporter = ProgressReporter(start: wallStart)
         let last = try await simulation.run { progress in reporter.report(progress) }
+        // The run commits without fsync (a crash mid-run leaves a log to throw away); the
+        // finished log is flushed before the command reports it.
+        do { try log.sync() } catch { throw CLIError("error: \(error.message)", exitCode: 1) }
         let wall = ContinuousClock.now - wallStart
         reporter.finish()
         let failures = try simulation.checkExpectations()

@@ -105,6 +105,30 @@ struct LMDBEventLogTests {
         #expect(log.fileSize > 4_000_000)
     }
 
+    @Test("inline commits: writes commit on the caller's thread, a failing body appends nothing, the map grows, and a reopen sees everything")
+    func inlineCommits() async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.sub("data")
+        do {
+            let log = try LMDBEventLog(path: path, options: .init(initialMapSize: 1 << 20, durability: .unsynced, commits: .inline))
+            struct Boom: Error {}
+            let big = JSONValue.string(String(repeating: "x", count: 4000))
+            for i in 0..<400 {
+                _ = try? await log.transact { txn in
+                    try txn.append(podDraft("p\(i)", extra: ["blob": big]))
+                    if i % 4 == 3 { throw Boom() }
+                }
+            }
+            let range = try await log.appendBatch([podDraft("q1"), podDraft("q2")])
+            #expect(range == 301...302)
+            try log.sync()
+        }
+        let reopened = try LMDBEventLog(path: path)
+        let all = try reopened.readAll()
+        #expect(all.map(\.seq) == Array(1...302))
+        #expect(all.filter { $0.name.hasPrefix("p") }.map(\.name) == (0..<400).filter { $0 % 4 != 3 }.map { "p\($0)" })
+    }
+
     @Test("watch delivers every record after the start seq, in order, including later appends")
     func watch() async throws {
         let dir = TemporaryDirectory()

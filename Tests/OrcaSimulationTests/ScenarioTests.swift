@@ -13,7 +13,7 @@ let scenarioFiles: [String] = ((try? FileManager.default.contentsOfDirectory(atP
 
 func temporaryLog() throws -> (LMDBEventLog, String) {
     let path = NSTemporaryDirectory() + "orca-sim-" + UUID().uuidString
-    return (try LMDBEventLog(path: path, options: .init(create: true, durability: .unsynced)), path)
+    return (try LMDBEventLog(path: path, options: .init(create: true, durability: .unsynced, commits: .inline)), path)
 }
 
 @Suite("scenarios in Tests/Scenarios")
