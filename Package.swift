@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "orca", targets: ["OrcaCLI"]),
         .library(name: "Orca", targets: ["Orca"]),
         .library(name: "OrcaLMDB", targets: ["OrcaLMDB"]),
+        .library(name: "OrcaSimulation", targets: ["OrcaSimulation"]),
         // For Benchmarks/, whose raw-LMDB baselines write through the same C library.
         .library(name: "CLMDB", targets: ["CLMDB"]),
     ],

@@ -21,6 +21,7 @@ let package = Package(
                 "CMalloc",
                 .product(name: "Orca", package: orca),
                 .product(name: "OrcaLMDB", package: orca),
+                .product(name: "OrcaSimulation", package: orca),
                 .product(name: "CLMDB", package: orca),
             ],
             path: "Sources/OrcaBench",

@@ -134,7 +134,7 @@ public struct DaemonSetController: Reconciler {
     /// pods that stopped matching.
     func claimPods(_ sync: Sync, context: ReconcileContext) async throws -> [Pod] {
         try await ControllerRefManager(owner: sync.owner, namespace: sync.namespace, selector: sync.selector, deleting: false)
-            .claim(context.list(Pod.self, namespace: sync.namespace), context: context)
+            .claim(context.claimCandidates(Pod.self, namespace: sync.namespace, controllerUID: sync.owner.uid), context: context)
     }
 
     /// `manage`: creates the missing daemon pods and deletes the ones that must go; returns when

@@ -33,7 +33,7 @@ public struct EndpointsController: Reconciler {
                 case .updated: return []
                 }
             }),
-        ], workers: 5)
+        ], workers: 5, indexes: [.labels(of: Pod.kind)])
     }
 
     /// Services in the pod's namespace whose selector matches its old or new labels.
@@ -60,8 +60,7 @@ public struct EndpointsController: Reconciler {
         // ExternalName and selector-less Services are left alone (their Endpoints are the user's).
         guard service.spec.type != "ExternalName", case .object(let selectorObject)? = service.raw["spec"]?["selector"] else { return .done }
         let selector = selectorObject.reduce(into: [String: String]()) { $0[$1.key] = $1.value.stringValue ?? "" }
-        let pods = context.list(Pod.self, namespace: request.namespace)
-            .filter { pod in selector.allSatisfy { pod.metadata.labels[$0.key] == $0.value } }
+        let pods = context.snapshot(Pod.kind).selecting(selector, namespace: request.namespace).compactMap { Pod($0.object) }
         let subsets = Self.subsets(service: service, pods: pods)
         let trigger = lastChangeTriggerTime(request, service: service, pods: pods)
 

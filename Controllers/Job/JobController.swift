@@ -90,7 +90,8 @@ public struct JobController: Reconciler {
         }
         if job.status.uncountedTerminatedPods == nil { job.status.uncountedTerminatedPods = UncountedTerminatedPods(raw: JSONObject()) }
         let satisfied = expectations.satisfied(key)
-        let pods = try await claim(context.list(Pod.self, namespace: request.namespace), job: job, selector: selector, context: context)
+        let pods = try await claim(context.claimCandidates(Pod.self, namespace: request.namespace, controllerUID: job.metadata.uid ?? ""),
+                                   job: job, selector: selector, context: context)
         let active = pods.filter { !JobPlanning.isTerminal($0) && $0.metadata.deletionTimestamp == nil }
         let uncounted = job.status.uncountedTerminatedPods ?? UncountedTerminatedPods(raw: JSONObject())
         var sync = Sync(job: job, pods: pods, active: active, ready: active.filter(PodUtil.isReady).count,

@@ -30,7 +30,7 @@ public struct ReplicaSetController: Reconciler {
             throw TerminalError("replicaset \(key) has an invalid selector")
         }
         let needsSync = expectations.satisfied(key)
-        let all = context.list(Pod.self, namespace: request.namespace).filter(PodUtil.isActive)
+        let all = context.claimCandidates(Pod.self, namespace: request.namespace, controllerUID: rs.metadata.uid ?? "").filter(PodUtil.isActive)
         let pods = try await claim(all, rs: rs, selector: selector, context: context)
 
         var manageError: (reason: String, message: String)?
@@ -90,7 +90,7 @@ public struct ReplicaSetController: Reconciler {
             for _ in 0..<(count - attempted) { expectations.creationObserved(key) }
             if let failure { return ("FailedCreate", failure) }
         } else if diff > 0 {
-            let related = context.list(Pod.self, namespace: namespace).filter { PodUtil.controllerRef($0)?.uid == rs.metadata.uid }
+            let related = context.owned(Pod.self, namespace: namespace, controllerUID: rs.metadata.uid ?? "")
             let victims = PodRanking.podsToDelete(pods, related: related, count: min(diff, Self.burstReplicas), now: context.now)
             expectations.expectDeletions(key, keys: victims.map { "\(namespace)/\($0.metadata.name ?? "")" })
             var failure: String?

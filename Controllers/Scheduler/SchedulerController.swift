@@ -23,8 +23,14 @@ public struct SchedulerController: Reconciler {
         ControllerConfiguration(
             watches: [
                 Watch("Node", .custom { event, context in
-                    if case .deleted = event { return [] }
-                    return pendingPods(context.snapshot("Pod"))
+                    switch event {
+                    case .deleted: return []
+                    case .added: return pendingPods(context.snapshot("Pod"))
+                    case .updated(let old, let new):
+                        // kube-scheduler's nodeSchedulingPropertiesChange: a heartbeat changes nothing a filter reads.
+                        let changed = schedulingProperties.contains { old.object[path: $0] != new.object[path: $0] }
+                        return changed ? pendingPods(context.snapshot("Pod")) : []
+                    }
                 }),
                 Watch("Pod", .custom { event, context in
                     // A bound pod leaving (deleted, or finished) frees room on its node.
@@ -42,6 +48,11 @@ public struct SchedulerController: Reconciler {
             ],
             indexes: [InformerIndex(kind: "Pod", name: pendingIndex) { record in isPending(record) ? [""] : [] }])
     }
+
+    /// The parts of a Node the filters read; an update that changes none of them cannot make a
+    /// pending pod schedulable.
+    static let schedulingProperties: [[String]] = [["spec", "unschedulable"], ["spec", "taints"], ["metadata", "labels"],
+                                                   ["status", "allocatable"]]
 
     static func pendingPods(_ pods: CacheSnapshot) -> [ReconcileRequest] {
         pods.byIndex(pendingIndex, "").map { ReconcileRequest($0) }

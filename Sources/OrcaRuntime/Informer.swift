@@ -34,6 +34,22 @@ public enum IndexName {
     public static let controllerUID = "controllerUID"
     /// A pod's `spec.nodeName` (empty for unscheduled pods, which are not indexed).
     public static let nodeName = "spec.nodeName"
+    /// The namespace of every object without a controller owner reference: the orphans a
+    /// controller may adopt.
+    public static let orphans = "orphans"
+    /// Every `key=value` label of an object. Not built in: a controller that selects by labels
+    /// adds it with ``InformerIndex/labels(of:)``.
+    public static let labels = "labels"
+
+    static func hasController(_ record: EventRecord) -> Bool {
+        guard case .array(let owners)? = record.object[path: ["metadata", "ownerReferences"]] else { return false }
+        return owners.contains { $0["controller"] == .bool(true) }
+    }
+
+    static func labelPairs(_ record: EventRecord) -> [String] {
+        guard case .object(let labels)? = record.object[path: ["metadata", "labels"]] else { return [] }
+        return labels.map { $0.key + "=" + ($0.value.stringValue ?? "") }
+    }
 
     static let builtIn: [String: IndexFunction] = [
         namespace: { [$0.namespace] },
@@ -47,6 +63,7 @@ public enum IndexName {
             guard let node = record.object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty else { return [] }
             return [node]
         },
+        orphans: { record in hasController(record) ? [] : [record.namespace] },
     ]
 }
 
@@ -88,6 +105,33 @@ public struct CacheSnapshot: Sendable {
     }
 
     public var count: Int { objects.count }
+
+    /// The objects a controller with UID `controllerUID` may claim in `namespace` — those it
+    /// controls and the orphans — in key order. Claiming (``ControllerRefManager``) ignores every
+    /// other object, so this is all it needs instead of the whole namespace.
+    public func claimCandidates(namespace: String, controllerUID: String) -> [EventRecord] {
+        var keys = indexes[IndexName.orphans]?[namespace] ?? []
+        for key in indexes[IndexName.controllerUID]?[controllerUID] ?? [] where key.namespace == namespace { keys.insert(key) }
+        return keys.compactMap { objects[$0] }.sorted { $0.key < $1.key }
+    }
+
+    /// The objects in `namespace` whose labels include every pair of `selector`, in key order,
+    /// found through the ``IndexName/labels`` index (added with ``InformerIndex/labels(of:)``);
+    /// without that index, every object of the namespace is checked. An empty selector selects
+    /// the whole namespace.
+    public func selecting(_ selector: [String: String], namespace: String) -> [EventRecord] {
+        let matches = { (record: EventRecord) -> Bool in
+            guard case .object(let labels)? = record.object[path: ["metadata", "labels"]] else { return selector.isEmpty }
+            return selector.allSatisfy { labels[$0.key]?.stringValue == $0.value }
+        }
+        guard let index = indexes[IndexName.labels], !selector.isEmpty else { return list(namespace: namespace).filter(matches) }
+        var smallest: TreeSet<ObjectKey>?
+        for (key, value) in selector {
+            let keys = index[key + "=" + value] ?? []
+            if smallest == nil || keys.count < smallest?.count ?? 0 { smallest = keys }
+        }
+        return (smallest ?? []).filter { $0.namespace == namespace }.compactMap { objects[$0] }.filter(matches).sorted { $0.key < $1.key }
+    }
 }
 
 /// The shared, indexed cache of one kind, fed from the log by ``SharedInformers``.

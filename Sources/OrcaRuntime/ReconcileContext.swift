@@ -31,6 +31,19 @@ public struct ReconcileContext: Sendable {
         snapshot(T.kind).list(namespace: namespace).compactMap { T($0.object) }
     }
 
+    /// The cached objects of type `T` in `namespace` that the controller with UID
+    /// `controllerUID` may claim: its own and the orphans (``CacheSnapshot/claimCandidates(namespace:controllerUID:)``),
+    /// in name order.
+    public func claimCandidates<T: ResourceView>(_ type: T.Type, namespace: String, controllerUID: String) -> [T] {
+        snapshot(T.kind).claimCandidates(namespace: namespace, controllerUID: controllerUID).compactMap { T($0.object) }
+    }
+
+    /// The cached objects of type `T` in `namespace` that the controller with UID
+    /// `controllerUID` controls, in name order.
+    public func owned<T: ResourceView>(_ type: T.Type, namespace: String, controllerUID: String) -> [T] {
+        snapshot(T.kind).byIndex(IndexName.controllerUID, controllerUID).filter { $0.namespace == namespace }.compactMap { T($0.object) }
+    }
+
     /// The current time on the context's clock.
     public var now: Timestamp { clock.now() }
 }

@@ -103,6 +103,14 @@ public struct InformerIndex: Sendable {
     }
 }
 
+extension InformerIndex {
+    /// The ``IndexName/labels`` index of `kind`: every object under each of its `key=value`
+    /// labels, for ``CacheSnapshot/selecting(_:namespace:)``.
+    public static func labels(of kind: String) -> InformerIndex {
+        InformerIndex(kind: kind, name: IndexName.labels, function: IndexName.labelPairs)
+    }
+}
+
 /// A watched kind and how its events map to the controller's requests.
 public struct Watch: Sendable {
     public var kind: String

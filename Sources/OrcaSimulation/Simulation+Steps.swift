@@ -73,7 +73,22 @@ extension Simulation {
             }
             return object
         }
-        let live = try store.list(kind: target.kind, namespace: target.namespace, selector: target.selector ?? .everything)
+        let seq = try manager.log.latestSeq()
+        let candidates = try targetCandidates(kind: target.kind, namespace: target.namespace, seq: seq)
+        let live = candidates.matching(target.selector ?? .everything)
+        guard target.ordinal < live.count else {
+            throw fail(step, field, "no live \(target.kind) matches selector \"\(target.selectorText ?? "")\" at ordinal \(target.ordinal) (\(live.count) match)")
+        }
+        return live[target.ordinal]
+    }
+
+    /// The live objects of a kind in a namespace in creation order, with an index by label, as of
+    /// log seq `seq`. Steps that write nothing (pod actions) leave the log where it was, so a run
+    /// of them lists the objects once instead of once per step.
+    func targetCandidates(kind: String, namespace: String, seq: UInt64) throws -> TargetCandidates {
+        let key = "\(kind)/\(namespace)"
+        if let cached = targetCandidateCache.withLock({ $0.seq == seq ? $0.lists[key] : nil }) { return cached }
+        let live = try manager.store.list(kind: kind, namespace: namespace, selector: .everything)
             .filter { $0.deletionTimestamp == nil }
             .sorted { a, b in
                 let ta = a.creationTimestamp ?? .zero, tb = b.creationTimestamp ?? .zero
@@ -81,10 +96,12 @@ extension Simulation {
                 let ra = UInt64(a.resourceVersion ?? "") ?? 0, rb = UInt64(b.resourceVersion ?? "") ?? 0
                 return a.uid != b.uid ? a.uid < b.uid : ra < rb
             }
-        guard target.ordinal < live.count else {
-            throw fail(step, field, "no live \(target.kind) matches selector \"\(target.selectorText ?? "")\" at ordinal \(target.ordinal) (\(live.count) match)")
+        let candidates = TargetCandidates(live)
+        targetCandidateCache.withLock { c in
+            if c.seq != seq { c = (seq, [:]) }
+            c.lists[key] = candidates
         }
-        return live[target.ordinal]
+        return candidates
     }
 
     func perform(_ action: Step.NodeAction, node: String, step: Step, context: WriteContext, now: Timestamp) async throws {
@@ -128,5 +145,31 @@ extension Simulation {
                 ?? ((try? Behavior(annotations: pod.metadata.annotations)) ?? Behavior())
             kubelets.setBehavior(change.applied(to: current), podUID: uid, key: key, now: now)
         }
+    }
+}
+
+/// Live objects in creation order, indexed by `key=value` label.
+struct TargetCandidates: Sendable {
+    let objects: [Unstructured]
+    let labels: [[String: String]]
+    let byLabel: [String: [Int]]
+
+    init(_ objects: [Unstructured]) {
+        self.objects = objects
+        labels = objects.map(\.labels)
+        var index: [String: [Int]] = [:]
+        for (i, l) in labels.enumerated() { for (k, v) in l { index[k + "=" + v, default: []].append(i) } }
+        byLabel = index
+    }
+
+    /// The objects the selector matches, in creation order. An equality requirement narrows the
+    /// scan to the objects carrying that label.
+    func matching(_ selector: LabelSelector) -> [Unstructured] {
+        var positions: [Int]?
+        for requirement in selector.requirements where requirement.op == .equals {
+            let list = byLabel[requirement.key + "=" + (requirement.values.first ?? "")] ?? []
+            if positions == nil || list.count < positions?.count ?? 0 { positions = list }
+        }
+        return (positions ?? Array(objects.indices)).filter { selector.matches(labels[$0]) }.map { objects[$0] }
     }
 }

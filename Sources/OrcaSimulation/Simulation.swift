@@ -25,6 +25,8 @@ public final class Simulation: Sendable {
     public let manager: ControllerManager
     public let kubelets: Kubelets
     let controllers: Mutex<[String: Controller]>
+    /// Selector targets' candidates, listed at one seq of the log (see `targetCandidates`).
+    let targetCandidateCache = Mutex<(seq: UInt64, lists: [String: TargetCandidates])>((0, [:]))
 
     /// The controllers a simulation runs, in the fixed order they are drained.
     public static let controllerOrder = ["replicaset", "job", "daemonset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",

@@ -75,3 +75,52 @@ struct DelayedViewTests {
         #expect(late.take() == ["+default/c"])
     }
 }
+
+@Suite("Claim candidates and label selection")
+struct CandidateIndexTests {
+    @Test("claim candidates are the controller's own objects and the orphans of the namespace, in key order")
+    func claimCandidates() async throws {
+        let log = InMemoryEventLog()
+        let store = Store(log: log, clock: VirtualClock(), identities: SeededIdentityGenerator(seed: 5))
+        _ = try await store.create(pod("mine-b", owner: ("rs", "uid-1")))
+        _ = try await store.create(pod("mine-a", owner: ("rs", "uid-1")))
+        _ = try await store.create(pod("theirs", owner: ("other", "uid-2")))
+        _ = try await store.create(pod("orphan"))
+        _ = try await store.create(pod("elsewhere", namespace: "other"))
+        _ = try await store.create(pod("mine-elsewhere", namespace: "other", owner: ("rs", "uid-1")))
+        let informers = SharedInformers(log: log)
+        let pods = informers.informer(for: "Pod")
+        try informers.deliverAll()
+        #expect(pods.snapshot.claimCandidates(namespace: "default", controllerUID: "uid-1").map(\.name) == ["mine-a", "mine-b", "orphan"])
+        // Released (owner reference removed): the pod becomes an orphan and stays a candidate.
+        _ = try await store.patch(kind: "Pod", name: "theirs", mergePatch: ["metadata": ["ownerReferences": .null]])
+        try informers.deliverAll()
+        #expect(pods.snapshot.claimCandidates(namespace: "default", controllerUID: "uid-1").map(\.name) == ["mine-a", "mine-b", "orphan", "theirs"])
+        #expect(pods.snapshot.claimCandidates(namespace: "other", controllerUID: "uid-1").map(\.name) == ["elsewhere", "mine-elsewhere"])
+    }
+
+    @Test("selecting by labels gives the same pods with and without the labels index")
+    func selecting() async throws {
+        let log = InMemoryEventLog()
+        let store = Store(log: log, clock: VirtualClock(), identities: SeededIdentityGenerator(seed: 6))
+        for (name, tier) in [("a", "front"), ("b", "back"), ("c", "front")] {
+            var p = try pod(name)
+            p[path: ["metadata", "labels", "tier"]] = .string(tier)
+            _ = try await store.create(p)
+        }
+        _ = try await store.create(pod("d", namespace: "other"))
+        let plain = SharedInformers(log: log)
+        let indexed = SharedInformers(log: log)
+        _ = plain.informer(for: "Pod")
+        indexed.informer(for: "Pod").addIndex(IndexName.labels, InformerIndex.labels(of: "Pod").function)
+        try plain.deliverAll()
+        try indexed.deliverAll()
+        for informers in [plain, indexed] {
+            let snapshot = informers.informer(for: "Pod").snapshot
+            #expect(snapshot.selecting(["app": "web", "tier": "front"], namespace: "default").map(\.name) == ["a", "c"])
+            #expect(snapshot.selecting(["app": "web"], namespace: "default").map(\.name) == ["a", "b", "c"])
+            #expect(snapshot.selecting(["tier": "none"], namespace: "default").isEmpty)
+            #expect(snapshot.selecting([:], namespace: "other").map(\.name) == ["d"])
+        }
+    }
+}

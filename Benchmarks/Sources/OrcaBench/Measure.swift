@@ -32,6 +32,13 @@ enum Measure {
     }
 
     /// Bytes allocated with malloc and not yet freed (glibc's `uordblks`).
+    /// The process's peak resident set size so far, in bytes.
+    static func peakRSS() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+
     static func mallocInUse() -> Int { Int(mallinfo2().uordblks) }
 
     static func temporaryDirectory(_ name: String) -> String {

@@ -6,7 +6,7 @@ import Foundation
 // same run.
 
 let which = CommandLine.arguments.dropFirst().first ?? "all"
-let known = ["all", "append", "group", "scan", "runtime", "micro", "encode", "decode"]
+let known = ["all", "append", "group", "scan", "runtime", "micro", "encode", "decode", "simulate", "sim-pods", "sim-replicasets", "sim-nodes"]
 guard known.contains(which) else {
     print("usage: orca-bench [\(known.joined(separator: "|"))]")
     exit(2)
@@ -23,6 +23,9 @@ do {
     if which == "all" || which == "append" { try await benchAppend(events: 200_000, batch: 1_000, runs: 5) }
     if which == "all" || which == "group" { try await benchGroupCommit(writers: 16, perWriter: 250, sequential: 1_000, runs: 5) }
     if which == "all" || which == "runtime" { try await benchRuntime(events: 300_000, runs: 3) }
+    if which == "simulate" || which == "sim-pods" { try await benchSimulatePods() }
+    if which == "simulate" || which == "sim-replicasets" { try await benchSimulateReplicaSets() }
+    if which == "simulate" || which == "sim-nodes" { try await benchSimulateNodeFailure() }
     if which == "all" || which == "scan" { try await benchScanAndMemory(events: Int(ProcessInfo.processInfo.environment["EVENTS"] ?? "1000000") ?? 1_000_000, distinct: 100_000, runs: 3, jsonSample: 20_000) }
 } catch {
     print("error: \(error)")
