@@ -40,9 +40,9 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
             relevant = !Unstructured(r.object).ownerReferences.isEmpty || r.object[path: ["metadata", "deletionTimestamp"]] != nil
         case .deleted: relevant = true
         case .updated(let old, let new):
-            let a = Unstructured(old.object), b = Unstructured(new.object)
-            relevant = a.ownerReferences != b.ownerReferences || a.deletionTimestamp != b.deletionTimestamp
-                || a.finalizers != b.finalizers || a.uid != b.uid
+            // Compared as JSON: most updates (status) change none of these, and parsing them is
+            // the bulk of the cost.
+            relevant = old.uid != new.uid || GarbageCollectorKinds.ownershipFields.contains { old.object[path: $0] != new.object[path: $0] }
         }
         guard relevant else { return [] }
         var out: [ReconcileRequest] = []
@@ -171,6 +171,9 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
 
 /// The kinds the garbage collector tracks.
 public enum GarbageCollectorKinds {
+    /// The metadata whose change can make an object collectable or affect its dependents.
+    static let ownershipFields: [[String]] = [["metadata", "ownerReferences"], ["metadata", "deletionTimestamp"], ["metadata", "finalizers"]]
+
     public static let all = ["Pod", "ReplicaSet", "DaemonSet", "Job", "ControllerRevision", "Service", "Endpoints", "Node", "Lease"]
 
     /// The index, on each collected kind's informer, of every owner reference's UID.

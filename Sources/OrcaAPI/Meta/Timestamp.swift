@@ -50,17 +50,39 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         if month <= 2 { year += 1 }
-        func pad(_ v: Int64, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        // Digits written straight into bytes: this runs for every object written.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(31)
+        func put(_ v: Int64, _ width: Int) {
+            var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+            var rest = v < 0 ? -v : v
+            var i = width - 1
+            while i >= 0, rest > 0 {
+                digits[i] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                i -= 1
+            }
+            if rest > 0 { bytes.append(contentsOf: Array(String(v < 0 ? -v : v).utf8)) } else { bytes.append(contentsOf: digits) }
         }
-        var out = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2))"
+        if year < 0 { bytes.append(UInt8(ascii: "-")) }
+        put(year, 4); bytes.append(UInt8(ascii: "-"))
+        put(month, 2); bytes.append(UInt8(ascii: "-"))
+        put(day, 2); bytes.append(UInt8(ascii: "T"))
+        put(secOfDay / 3600, 2); bytes.append(UInt8(ascii: ":"))
+        put(secOfDay / 60 % 60, 2); bytes.append(UInt8(ascii: ":"))
+        put(secOfDay % 60, 2)
         if fractionDigits > 0 {
-            var digits = pad(frac, 9)
-            digits.removeLast(9 - fractionDigits)
-            out += "." + digits
+            bytes.append(UInt8(ascii: "."))
+            var digits: [UInt8] = []
+            var rest = frac
+            for _ in 0..<9 {
+                digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+                rest /= 10
+            }
+            bytes.append(contentsOf: digits.reversed().prefix(fractionDigits))
         }
-        return out + "Z"
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses RFC 3339 (`2026-01-01T00:00:00Z`, `2026-01-01T00:00:00.5+02:00`); nil when malformed.
