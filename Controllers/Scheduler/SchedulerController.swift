@@ -25,7 +25,8 @@ public struct SchedulerController: Reconciler {
                 Watch("Node", .custom { event, context in
                     switch event {
                     case .deleted: return []
-                    case .added: return pendingPods(context.snapshot("Pod"))
+                    // The initial list of nodes wakes nobody: the initial list of pods queues every pending pod.
+                    case .added(_, let initialList): return initialList ? [] : pendingPods(context.snapshot("Pod"))
                     case .updated(let old, let new):
                         // kube-scheduler's nodeSchedulingPropertiesChange: a heartbeat changes nothing a filter reads.
                         let changed = schedulingProperties.contains { old.object[path: $0] != new.object[path: $0] }

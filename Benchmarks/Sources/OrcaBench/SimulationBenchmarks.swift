@@ -182,8 +182,7 @@ func benchSimulateNodeFailure() async throws {
     let daemonPods = nodes
     let perSet = (scale(150_000) - daemonPods) / services
     let workload = perSet * services
-    let dead = nodes / 10
-    print("## (j) simulate \(grouped(Double(nodes))) nodes in \(zones) zones, a DaemonSet and \(services) Services over \(grouped(Double(workload + daemonPods))) pods; kill \(grouped(Double(dead))) nodes at once")
+    print("## (j) simulate \(grouped(Double(nodes))) nodes in \(zones) zones, a DaemonSet and \(services) Services over \(grouped(Double(workload + daemonPods))) pods; kill a tenth of the nodes at once")
     var text = "name: bench node failure\nuntil: 40m\nnodes:\n"
     for i in 1...nodes {
         text += "  - {metadata: {name: node-\(i), labels: {topology.kubernetes.io/zone: z\((i - 1) % zones + 1)}}}\n"
@@ -222,8 +221,9 @@ func benchSimulateNodeFailure() async throws {
         """)
     }
     text += docs.joined(separator: "      ---\n")
-    // Every tenth node dies: the same share in every zone, so no zone is disrupted.
-    for i in stride(from: 10, through: nodes, by: 10) { text += "  - at: 2m\n    node: node-\(i)\n    action: stop-heartbeat\n" }
+    // Every tenth node of each zone dies (10% per zone: no zone is disrupted, each evicts at 0.1 nodes/s).
+    let deadNodes = (1...nodes).filter { ($0 - 1) / zones % 10 == 9 }.map { "node-\($0)" }
+    for name in deadNodes { text += "  - at: 2m\n    node: \(name)\n    action: stop-heartbeat\n" }
     let run = try await runSimulation(text, name: "bench-node-failure")
     defer { Measure.remove(run.dir) }
     print("scenario parsed in \(fixed(run.parse, 1)) s (not counted below)")
@@ -231,9 +231,9 @@ func benchSimulateNodeFailure() async throws {
     report("create → all \(grouped(Double(total))) Running", phase(run.samples, from: .zero) { $0.running == total })
     // Pods on dead nodes stay Running in the API (their kubelet is gone) until evicted; the phase
     // ends when every ReplicaSet pod of a dead node has a Running replacement elsewhere.
-    let deadPods = try podsOnNodes(run.log, nodes: Set(stride(from: 10, through: nodes, by: 10).map { "node-\($0)" }))
+    let deadPods = try podsOnNodes(run.log, nodes: Set(deadNodes))
     print("pods on the dead nodes: \(grouped(Double(deadPods.replicaSet))) ReplicaSet pods, \(grouped(Double(deadPods.daemon))) DaemonSet pods")
-    report("kill \(grouped(Double(dead))) nodes → every evicted pod replaced and Running",
+    report("kill \(grouped(Double(deadNodes.count))) nodes → every evicted pod replaced and Running",
            phase(run.samples, from: .seconds(120)) { $0.uids >= total + deadPods.replicaSet && $0.running >= total })
     let check = try endpointsCorrect(run.log, services: services)
     print("Endpoints at the end: \(check)")
