@@ -92,7 +92,10 @@ public final class SharedInformers: Sendable {
 
     /// Lists every informer that has not synced yet and delivers its initial adds.
     public func sync() throws {
+        // A delayed view set up before its kind was first listed is listed with it, at once.
+        let views = state.withLock { s in s.delayed.values.flatMap(\.values).map(\.informer) }
         let pending = state.withLock { s in s.order.compactMap { s.informers[$0] }.filter { !$0.hasSynced } }
+            + views.filter { !$0.hasSynced }
         for informer in pending {
             let (records, seq) = try log.list(kind: informer.kind, namespace: nil)
             let events = informer.replace(with: records, seq: seq)

@@ -50,6 +50,28 @@ struct DelayedViewTests {
         #expect(prompt.take().isEmpty)
     }
 
+    @Test("a delay set up before the first list still lists what exists, then lags")
+    func delayBeforeFirstList() async throws {
+        let log = InMemoryEventLog()
+        let clock = VirtualClock()
+        let store = Store(log: log, clock: clock, identities: SeededIdentityGenerator(seed: 7))
+        _ = try await store.create(pod("a"))
+        let informers = SharedInformers(log: log)
+        let late = EventRecorder()
+        informers.informer(for: "Pod").addHandler(owner: "late", late.handle)
+        informers.delay("Pod", for: "late", by: .seconds(5), clock: clock)
+        _ = try await store.create(pod("b"))
+        try informers.deliverAll()
+        #expect(late.take() == ["=default/a", "=default/b"])
+        _ = try await store.create(pod("c"))
+        try informers.deliverAll()
+        #expect(late.take().isEmpty)
+        #expect(informers.informer(for: "Pod", controller: "late").hasSynced)
+        clock.advance(by: .seconds(5))
+        try informers.deliverAll()
+        #expect(late.take() == ["+default/c"])
+    }
+
     @Test("shortening the delay never reorders: a later record waits for the ones before it")
     func shorterDelayKeepsOrder() async throws {
         let log = InMemoryEventLog()
