@@ -63,7 +63,7 @@ let package = Package(
             dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore", "OrcaReplay", "OrcaRuntime",
                            "TTLAfterFinishedController", "OrcaSimulation", "ReplicaSetController", "SchedulerController",
                            "GarbageCollectorController", "PodGCController", "NodeLifecycleController", "TaintEvictionController",
-                           "JobController", "EndpointsController", "DaemonSetController",
+                           "JobController", "EndpointsController", "DaemonSetController", "KubeletSimulator",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/orca", swiftSettings: strict),

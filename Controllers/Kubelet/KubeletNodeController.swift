@@ -152,4 +152,40 @@ public enum SimulatedNodes {
         host.address = name
         return [internalIP, host]
     }
+
+    /// A node as it registers: `base` (at least `metadata.name`) completed with the hostname, OS
+    /// and zone labels, the pod CIDR of its index, default capacity and allocatable, addresses,
+    /// and — when it has a kubelet — the healthy conditions (heartbeat `now`) and node info.
+    /// What a scenario's `nodes:` and `orca run --nodes` create.
+    public static func manifest(_ base: JSONValue, index: Int, now: Timestamp, kubelet: Bool) -> JSONValue {
+        var node = base
+        let name = node[path: ["metadata", "name"]]?.stringValue ?? ""
+        if node["apiVersion"] == nil { node["apiVersion"] = "v1" }
+        if node["kind"] == nil { node["kind"] = "Node" }
+        if node[path: ["metadata", "labels"]]?.objectValue == nil { node[path: ["metadata", "labels"]] = .object(JSONObject()) }
+        let labels: [(String, String)] = [("kubernetes.io/hostname", name), ("kubernetes.io/os", "linux"), (zoneLabel, defaultZone)]
+        for (k, v) in labels where node[path: ["metadata", "labels", k]] == nil { node[path: ["metadata", "labels", k]] = .string(v) }
+        if node[path: ["spec", "podCIDR"]] == nil {
+            let cidr = Kubelets.podCIDR(index: index)
+            node[path: ["spec", "podCIDR"]] = .string(cidr)
+            node[path: ["spec", "podCIDRs"]] = [.string(cidr)]
+        }
+        var status = node["status"]?.objectValue.map(JSONValue.object) ?? .object(JSONObject())
+        let capacity = JSONValue.object(JSONObject(entries: defaultCapacity.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value.json) }))
+        if status["capacity"] == nil { status["capacity"] = capacity }
+        if status["allocatable"] == nil { status["allocatable"] = status["capacity"] }
+        if status["addresses"] == nil { status["addresses"] = .array(addresses(name: name, index: index).map(\.json)) }
+        if kubelet {
+            if status["conditions"] == nil {
+                let t = JSONValue.string(Timestamp(seconds: now.seconds).rfc3339)
+                status["conditions"] = .array(KubeletNodeController.healthyConditions.map { c in
+                    ["type": .string(c.type), "status": .string(c.status), "lastHeartbeatTime": t, "lastTransitionTime": t,
+                     "reason": .string(c.reason ?? ""), "message": .string(c.message ?? "")]
+                })
+            }
+            if status["nodeInfo"] == nil { status["nodeInfo"] = nodeInfo.json }
+        }
+        node["status"] = status
+        return node
+    }
 }

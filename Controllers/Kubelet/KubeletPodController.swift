@@ -56,7 +56,7 @@ public struct KubeletPodController: Reconciler {
             sim.adopt(pod.status, now: now)
         }
         let node = context.get(Node.self, ReconcileRequest(name: nodeName))
-        let ip = kubelets.podIP(key, node: nodeName, cidr: node?.spec.podCIDR)
+        let ip = kubelets.podIP(key, node: nodeName, cidr: node?.spec.podCIDR, existing: pod.status.podIP)
         let hostIP = node?.status.addresses.first { $0.type == "InternalIP" }?.address
         sim.advance(to: now)
         if let deadline = pod.metadata.deletionTimestamp {

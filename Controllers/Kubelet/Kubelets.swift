@@ -12,6 +12,10 @@ public final class Kubelets: Sendable {
         public var leaseDurationSeconds = 40
         /// How often an unchanged node status is posted anyway (`nodeStatusReportFrequency`).
         public var statusReportFrequency: Duration = .seconds(300)
+        /// Whether a node seen for the first time (not reserved) gets a kubelet. True in a
+        /// simulation, where every node is simulated; false for `orca run --nodes`, which
+        /// simulates only its own nodes and leaves other registered nodes alone.
+        public var adoptsUnreservedNodes = true
         public init() {}
     }
 
@@ -86,7 +90,8 @@ public final class Kubelets: Sendable {
         let name = node.metadata.name ?? ""
         return state.withLock { s in
             if let existing = s.nodes[name] { return existing }
-            let managed = node.metadata.annotations[Behavior.kubeletAnnotation] != "none" && !s.disabled.contains(name)
+            let managed = settings.adoptsUnreservedNodes && node.metadata.annotations[Behavior.kubeletAnnotation] != "none"
+                && !s.disabled.contains(name)
             let n = NodeState(managed: managed, index: s.nextIndex)
             s.nextIndex += 1
             s.nodes[name] = n
@@ -130,12 +135,22 @@ public final class Kubelets: Sendable {
         }
     }
 
-    /// The pod's IP: the next free address of the node's pod CIDR, in binding order.
-    func podIP(_ key: ObjectKey, node: String, cidr: String?) -> String? {
+    /// The pod's IP: the next free address of the node's pod CIDR, in binding order. A pod that
+    /// already has one (a kubelet restarted under `orca run --nodes`) keeps it, and later pods of
+    /// the node are numbered after it.
+    func podIP(_ key: ObjectKey, node: String, cidr: String?, existing: String? = nil) -> String? {
         state.withLock { s in
             if let ip = s.podIPs[key] { return ip }
             guard var n = s.nodes[node] else { return nil }
             let base = cidr.flatMap(Self.prefix) ?? "10.244.\(n.index)"
+            if let existing, !existing.isEmpty {
+                if existing.hasPrefix(base + "."), let last = Int(existing.dropFirst(base.count + 1)) {
+                    n.nextIP = max(n.nextIP, last + 1)
+                    s.nodes[node] = n
+                }
+                s.podIPs[key] = existing
+                return existing
+            }
             let ip = "\(base).\(n.nextIP)"
             n.nextIP += 1
             s.nodes[node] = n

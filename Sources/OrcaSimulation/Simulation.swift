@@ -200,35 +200,8 @@ public final class Simulation: Sendable {
     /// A declared node with the defaults of SCENARIOS.md §1: capacity, allocatable, the zone
     /// label, the pod CIDR, and (for a node with a kubelet) the status it registers with.
     func nodeManifest(_ declaration: NodeDeclaration) -> JSONValue {
-        var node = declaration.manifest
-        let name = nodeName(declaration)
-        let index = kubelets.index(of: name) ?? 1
-        if node[path: ["metadata", "labels"]]?.objectValue == nil { node[path: ["metadata", "labels"]] = .object(JSONObject()) }
-        let labels: [(String, String)] = [("kubernetes.io/hostname", name), ("kubernetes.io/os", "linux"),
-                                          (SimulatedNodes.zoneLabel, SimulatedNodes.defaultZone)]
-        for (k, v) in labels where node[path: ["metadata", "labels", k]] == nil { node[path: ["metadata", "labels", k]] = .string(v) }
-        if node[path: ["spec", "podCIDR"]] == nil {
-            let cidr = Kubelets.podCIDR(index: index)
-            node[path: ["spec", "podCIDR"]] = .string(cidr)
-            node[path: ["spec", "podCIDRs"]] = [.string(cidr)]
-        }
-        var status = node["status"]?.objectValue.map(JSONValue.object) ?? .object(JSONObject())
-        let capacity = JSONValue.object(JSONObject(entries: SimulatedNodes.defaultCapacity.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value.json) }))
-        if status["capacity"] == nil { status["capacity"] = capacity }
-        if status["allocatable"] == nil { status["allocatable"] = status["capacity"] }
-        if status["addresses"] == nil { status["addresses"] = .array(SimulatedNodes.addresses(name: name, index: index).map(\.json)) }
-        if declaration.kubelet {
-            if status["conditions"] == nil {
-                let t = JSONValue.string(scenario.start.rfc3339)
-                status["conditions"] = .array(KubeletNodeController.healthyConditions.map { c in
-                    ["type": .string(c.type), "status": .string(c.status), "lastHeartbeatTime": t, "lastTransitionTime": t,
-                     "reason": .string(c.reason ?? ""), "message": .string(c.message ?? "")]
-                })
-            }
-            if status["nodeInfo"] == nil { status["nodeInfo"] = SimulatedNodes.nodeInfo.json }
-        }
-        node["status"] = status
-        return node
+        SimulatedNodes.manifest(declaration.manifest, index: kubelets.index(of: nodeName(declaration)) ?? 1,
+                                now: scenario.start, kubelet: declaration.kubelet)
     }
 
     /// `objects:`, created in order (status kept), an ownerReference without a uid resolved by

@@ -9,6 +9,7 @@ import DaemonSetController
 import EndpointsController
 import GarbageCollectorController
 import JobController
+import KubeletSimulator
 import NodeLifecycleController
 import TaintEvictionController
 import PodGCController
@@ -67,6 +68,16 @@ struct Run: AsyncParsableCommand {
     @Option(name: .long, help: "Comma-separated controller names to run (default: all).")
     var controllers: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Also run N simulated nodes, node-1 … node-N, each with a kubelet on the wall clock.",
+        discussion: "Missing nodes are registered at start (as a scenario's `nodes: {count: N}` would); their kubelets renew leases, post node status and run bound pods as a scenario's kubelet does (containers start after 1 s; `sim.orca.dev/*` annotations apply). Other nodes are left alone.", valueName: "N"))
+    var nodes: Int = 0
+
+    func validate() throws {
+        guard nodes >= 0 else { throw ValidationError("--nodes must be 0 or more, got \(nodes)") }
+        guard nodes <= 100_000 else { throw ValidationError("--nodes must be at most 100000, got \(nodes)") }
+    }
+
     func run() async throws {
         try await reportingErrors {
             let names = controllers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -82,7 +93,8 @@ struct Run: AsyncParsableCommand {
             let manager = ControllerManager(log: log, clock: SystemClock(), identities: RandomIdentityGenerator(),
                                             scheduler: .live, logger: logger)
             for descriptor in selected { descriptor.install(into: manager) }
-            Output.err("orca run: \(selected.map(\.name).joined(separator: ", ")) on \(dataOptions.data) (Ctrl-C to stop)")
+            if nodes > 0 { try await startNodes(manager) }
+            Output.err("orca run: \(selected.map(\.name).joined(separator: ", "))\(nodes > 0 ? " and \(nodes) simulated node(s)" : "") on \(dataOptions.data) (Ctrl-C to stop)")
 
             let task = Task { try await manager.run() }
             let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
@@ -96,5 +108,31 @@ struct Run: AsyncParsableCommand {
             try await task.value
             Output.err("orca run: stopped")
         }
+    }
+}
+
+extension Run {
+    /// Registers node-1 … node-N where missing and installs the kubelets that keep them alive.
+    func startNodes(_ manager: ControllerManager) async throws {
+        var settings = Kubelets.Settings()
+        settings.adoptsUnreservedNodes = false
+        let kubelets = Kubelets(settings: settings)
+        let names = (1...nodes).map { "node-\($0)" }
+        kubelets.reserve(nodes: names, withoutKubelet: [])
+        let now = SystemClock().now()
+        for name in names where try manager.store.get(kind: "Node", name: name) == nil {
+            let manifest = SimulatedNodes.manifest(["metadata": ["name": .string(name)]],
+                                                   index: kubelets.index(of: name) ?? 1, now: now, kubelet: true)
+            let context = WriteContext(actor: "kubelet/\(name)")
+            do {
+                var created = try await manager.store.create(manifest, context: context).value
+                created["status"] = manifest["status"]
+                try await manager.store.updateStatus(created, context: context)
+            } catch let error as StoreError where error.reason == .alreadyExists {
+                // Registered by another process meanwhile; its kubelet status is refreshed below.
+            }
+        }
+        manager.register(KubeletNodeController(kubelets: kubelets))
+        manager.register(KubeletPodController(kubelets: kubelets))
     }
 }

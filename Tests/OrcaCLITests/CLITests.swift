@@ -159,4 +159,62 @@ struct RunCommandTests {
         server.waitUntilExit()
         #expect(server.terminationStatus == 0)
     }
+
+    @Test("orca run --nodes N registers simulated nodes whose kubelets run a pod applied from another shell")
+    func liveNodes() async throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("data")
+        let negative = try run("orca", ["run", "--nodes=-1", "--data", data])
+        #expect(negative.status != 0)
+        #expect(negative.stderr.contains("--nodes must be 0 or more"), "\(negative.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data), "a rejected run creates nothing")
+
+        let server = Process()
+        server.executableURL = productsDirectory.appendingPathComponent("orca")
+        server.arguments = ["run", "--data", data, "--nodes", "2"]
+        server.standardOutput = Pipe()
+        server.standardError = Pipe()
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+
+        let pod = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          containers: [{name: c, image: nginx}]
+        """
+        // The data directory may not exist until `orca run` has opened it.
+        var applied = false
+        for _ in 0..<200 where !applied {
+            applied = try run("orca", ["apply", "-f", "-", "--data", data], stdin: pod).status == 0
+            if !applied { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(applied)
+        var running: JSONValue?
+        for _ in 0..<150 {
+            let got = try run("orca", ["get", "pod", "web", "-o", "json", "--data", data])
+            if got.status == 0, let json = try? JSONValue.parse(got.stdout),
+               json[path: ["status", "phase"]]?.stringValue == "Running" {
+                running = json
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let json = try #require(running, "the pod is Running within 15 s")
+        let node = json[path: ["spec", "nodeName"]]?.stringValue ?? ""
+        #expect(["node-1", "node-2"].contains(node))
+        #expect(json[path: ["status", "podIP"]]?.stringValue?.hasPrefix("10.244.") == true)
+        #expect(json[path: ["status", "conditions"]]?.arrayValue?.contains {
+            $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" } == true)
+
+        let nodes = try run("orca", ["get", "nodes", "--data", data])
+        #expect(nodes.stdout.contains("node-1   Ready"), "\(nodes.stdout)")
+        #expect(nodes.stdout.contains("node-2   Ready"), "\(nodes.stdout)")
+        let leases = try run("orca", ["get", "leases", "-n", "kube-node-lease", "--data", data])
+        #expect(leases.stdout.contains("node-1") && leases.stdout.contains("node-2"), "\(leases.stdout)")
+        server.interrupt()
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+    }
 }
