@@ -70,15 +70,34 @@ extension JobController {
             return (active - removed.count, removed.error, nil)
         }
 
-        let terminating = JobPlanning.onlyReplaceFailedPods(job) ? sync.terminating : 0
+        let onlyFailed = JobPlanning.onlyReplaceFailedPods(job)
+        let terminating = onlyFailed ? sync.terminating : 0
         var diff = want - terminating - active
         guard diff > 0 else { return (active, nil, nil) }
-        let remaining = JobPlanning.remainingBackoff(sync.backoff, now: context.now)
-        if remaining > .zero { return (active, nil, remaining) }
+        let perIndex = JobPlanning.hasBackoffLimitPerIndex(job)
+        if !perIndex {
+            // With backoffLimitPerIndex each index has its own back-off instead.
+            let remaining = JobPlanning.remainingBackoff(sync.backoff, now: context.now)
+            if remaining > .zero { return (active, nil, remaining) }
+        }
         diff = min(diff, JobPlanning.maxPodCreateDeletePerSync)
         var indexes: [Int] = []
         if indexed, let completions {
-            indexes = JobPlanning.firstPendingIndexes(succeeded: sync.succeededIndexes, active: sync.active, count: diff, completions: completions)
+            let terminatingPods = onlyFailed ? sync.pods.filter { $0.metadata.deletionTimestamp != nil && !JobPlanning.isTerminal($0) } : []
+            indexes = JobPlanning.firstPendingIndexes(succeeded: sync.succeededIndexes, failed: sync.failedIndexes ?? [], active: sync.active,
+                                                      terminating: terminatingPods, count: diff, completions: completions)
+            if perIndex {
+                // getPodCreationInfoForIndependentIndexes: indexes whose back-off has passed now;
+                // if none, wait for the soonest.
+                var ready: [Int] = []
+                var soonest: Duration?
+                for i in indexes {
+                    let remaining = JobPlanning.remainingBackoff(forIndexOf: sync.delayedDeletion[i], now: context.now)
+                    if remaining == .zero { ready.append(i) } else { soonest = min(soonest ?? remaining, remaining) }
+                }
+                if ready.isEmpty, let soonest { return (active, nil, soonest) }
+                indexes = ready
+            }
             diff = indexes.count
         }
         expectations.expectCreations(key, diff)
@@ -93,7 +112,15 @@ extension JobController {
                 let index = nextIndex < indexes.count ? indexes[nextIndex] : nil
                 nextIndex += 1
                 do {
-                    let pod = try await context.client.create(Self.pod(from: job, index: index))
+                    var template = Self.pod(from: job, index: index)
+                    if perIndex, let index {
+                        let counts = JobPlanning.newIndexFailureCounts(job: job, replacing: sync.delayedDeletion[index])
+                        var annotations = template.metadata.annotations
+                        annotations[JobPlanning.indexFailureCountKey] = String(counts.failures)
+                        if counts.ignored > 0 { annotations[JobPlanning.indexIgnoredFailureCountKey] = String(counts.ignored) }
+                        template.metadata.annotations = annotations
+                    }
+                    let pod = try await context.client.create(template)
                     await context.events.record(record, reason: "SuccessfulCreate", message: "Created pod: \(pod.metadata.name ?? "")")
                 } catch {
                     expectations.creationObserved(key)
@@ -205,7 +232,12 @@ extension JobController {
             let uid = pod.metadata.uid ?? ""
             guard JobPlanning.hasTrackingFinalizer(pod), !sync.expectedRemovals.contains(uid) else { continue }
             let failed = JobPlanning.isPodFailed(pod, job: job)
-            guard job.metadata.deletionTimestamp != nil || sync.finished != nil || pod.status.phase == "Succeeded" || failed else { continue }
+            // canRemoveFinalizer.
+            if job.metadata.deletionTimestamp == nil && sync.finished == nil && pod.status.phase != "Succeeded" {
+                guard failed else { continue }
+                // backoffLimitPerIndex: an index's last failed pod stays until its replacement carries the count.
+                if let index = JobPlanning.completionIndex(pod), sync.delayedDeletion[index]?.metadata.uid == uid { continue }
+            }
             toRemove.append(pod)
             let index = JobPlanning.completionIndex(pod)
             if pod.status.phase == "Succeeded" && !sync.uncountedFailed.contains(uid) {
@@ -237,6 +269,11 @@ extension JobController {
             if text != (status.completedIndexes ?? "") { needsFlush = true }
             status.succeeded = sync.succeededIndexes.isEmpty ? nil : sync.succeededIndexes.count
             status.completedIndexes = text.isEmpty ? nil : text
+            let failedText = sync.failedIndexes.map(JobPlanning.formatIndexes)
+            if failedText != status.failedIndexes {
+                status.failedIndexes = failedText
+                needsFlush = true
+            }
         }
         let now = context.now
         if let finished = sync.finished, finished.type == "FailureTarget" {

@@ -67,6 +67,10 @@ public struct JobController: Reconciler {
         var backoff = JobPlanning.BackoffRecord()
         var prevSucceededIndexes: Set<Int> = []
         var succeededIndexes: Set<Int> = []
+        /// Failed indexes (backoffLimitPerIndex only; nil otherwise).
+        var failedIndexes: Set<Int>?
+        /// Per pending index, the failed pod kept until its replacement exists.
+        var delayedDeletion: [Int: Pod] = [:]
     }
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
@@ -151,6 +155,27 @@ public struct JobController: Reconciler {
             sync.prevSucceededIndexes = previous
             sync.succeededIndexes = previous.union(pods.filter { $0.status.phase == "Succeeded" && valid($0) }.compactMap(JobPlanning.completionIndex))
             sync.succeeded = sync.succeededIndexes.count
+            if JobPlanning.hasBackoffLimitPerIndex(job) {
+                let failedIndexes = JobPlanning.failedIndexes(job: job, pods: pods)
+                sync.failedIndexes = failedIndexes
+                if sync.finished == nil {
+                    if let maxFailed = job.spec.maxFailedIndexes, failedIndexes.count > maxFailed {
+                        sync.finished = Self.condition("FailureTarget", reason: "MaxFailedIndexesExceeded",
+                                                       message: "Job has exceeded the specified maximal number of failed indexes", now: now)
+                    } else if !failedIndexes.isEmpty && failedIndexes.count + sync.succeededIndexes.count >= completions {
+                        sync.finished = Self.condition("FailureTarget", reason: "FailedIndexes", message: "Job has failed indexes", now: now)
+                    }
+                }
+                let tracked = pods.filter { p in
+                    JobPlanning.hasTrackingFinalizer(p) && !sync.expectedRemovals.contains(p.metadata.uid ?? "") && valid(p)
+                }
+                sync.delayedDeletion = JobPlanning.podsWithDelayedDeletion(job: job, tracked: tracked, active: active,
+                                                                           succeeded: sync.succeededIndexes, failed: failedIndexes, now: now)
+            }
+            if sync.finished == nil,
+               let message = JobPlanning.matchSuccessPolicy(job.raw["spec"]?["successPolicy"], completions: completions, succeeded: sync.succeededIndexes) {
+                sync.finished = Self.condition("SuccessCriteriaMet", reason: "SuccessPolicy", message: message, now: now)
+            }
         }
 
         guard let jobRecord = context.snapshot(Job.kind).get(namespace: request.namespace, name: request.name) else { return .done }

@@ -104,7 +104,8 @@ public enum JobPlanning {
         return i
     }
 
-    /// `completedIndexes` as Kubernetes writes it: sorted, runs compressed: "1,3-5,7".
+    /// `completedIndexes`/`failedIndexes` as Kubernetes writes them (`orderedIntervals.String`):
+    /// sorted, runs of three or more compressed, a run of two written as a pair: "1,3-5,7,8".
     public static func formatIndexes(_ indexes: Set<Int>) -> String {
         let sorted = indexes.sorted()
         var parts: [String] = []
@@ -112,7 +113,11 @@ public enum JobPlanning {
         while i < sorted.count {
             var j = i
             while j + 1 < sorted.count, sorted[j + 1] == sorted[j] + 1 { j += 1 }
-            parts.append(i == j ? "\(sorted[i])" : "\(sorted[i])-\(sorted[j])")
+            switch j - i {
+            case 0: parts.append("\(sorted[i])")
+            case 1: parts.append("\(sorted[i]),\(sorted[j])")
+            default: parts.append("\(sorted[i])-\(sorted[j])")
+            }
             i = j + 1
         }
         return parts.joined(separator: ",")
@@ -121,20 +126,24 @@ public enum JobPlanning {
     /// Parses "1,3-5" (ignoring malformed parts, as upstream does).
     public static func parseIndexes(_ text: String, completions: Int) -> Set<Int> {
         var out = Set<Int>()
-        for part in text.split(separator: ",") {
-            let bounds = part.split(separator: "-").compactMap { Int($0) }
-            if bounds.count == 1, bounds[0] < completions { out.insert(bounds[0]) }
-            if bounds.count == 2, bounds[0] <= bounds[1] {
-                for i in bounds[0]...min(bounds[1], completions - 1) where i >= 0 { out.insert(i) }
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let fields = part.split(separator: "-", omittingEmptySubsequences: false)
+            let bounds = fields.compactMap { Int($0) }
+            guard bounds.count == fields.count, let first = bounds.first, first >= 0, first < completions else { continue }
+            if bounds.count == 1 { out.insert(first) }
+            if bounds.count == 2, first <= bounds[1] {
+                for i in first...min(bounds[1], completions - 1) { out.insert(i) }
             }
         }
         return out
     }
 
     /// `firstPendingIndexes`: the lowest `count` indexes below `completions` that neither
-    /// succeeded nor have an active pod.
-    public static func firstPendingIndexes(succeeded: Set<Int>, active: [Pod], count: Int, completions: Int) -> [Int] {
-        let taken = succeeded.union(active.compactMap(completionIndex))
+    /// succeeded, nor failed (backoffLimitPerIndex), nor have an active pod — nor, when only
+    /// failed pods are replaced, a terminating one.
+    public static func firstPendingIndexes(succeeded: Set<Int>, failed: Set<Int> = [], active: [Pod], terminating: [Pod] = [],
+                                           count: Int, completions: Int) -> [Int] {
+        let taken = succeeded.union(failed).union(active.compactMap(completionIndex)).union(terminating.compactMap(completionIndex))
         var out: [Int] = []
         var i = 0
         while out.count < count, i < completions {
@@ -142,6 +151,120 @@ public enum JobPlanning {
             i += 1
         }
         return out
+    }
+
+    // MARK: Backoff limit per index
+
+    public static let indexFailureCountKey = "batch.kubernetes.io/job-index-failure-count"
+    public static let indexIgnoredFailureCountKey = "batch.kubernetes.io/job-index-ignored-failure-count"
+
+    public static func hasBackoffLimitPerIndex(_ job: Job) -> Bool { job.spec.backoffLimitPerIndex != nil }
+
+    /// An int32 annotation; 0 when missing, malformed, negative or too large (as upstream).
+    static func countAnnotation(_ pod: Pod, _ key: String) -> Int {
+        guard let text = pod.metadata.annotations[key], let value = Int(text), value >= 0, value <= Int(Int32.max) else { return 0 }
+        return value
+    }
+
+    /// `batch.kubernetes.io/job-index-failure-count`: failures of the pod's index before it.
+    public static func indexFailureCount(_ pod: Pod) -> Int { countAnnotation(pod, indexFailureCountKey) }
+
+    /// Failure count plus ignored failure count (`getIndexAbsoluteFailureCount`).
+    public static func indexAbsoluteFailureCount(_ pod: Pod) -> Int {
+        countAnnotation(pod, indexFailureCountKey) + countAnnotation(pod, indexIgnoredFailureCountKey)
+    }
+
+    /// `isIndexFailed`: the pod failed (and counts) with its index's failures at the limit, or
+    /// a podFailurePolicy `FailIndex` rule matched.
+    public static func isIndexFailed(_ pod: Pod, job: Job) -> Bool {
+        guard isPodFailed(pod, job: job) else { return false }
+        var counted = true
+        if let policy = job.raw["spec"]?["podFailurePolicy"] {
+            let match = matchPodFailurePolicy(policy, pod: pod)
+            if match.action == "FailIndex" { return true }
+            counted = match.countFailed
+        }
+        return counted && indexFailureCount(pod) >= (job.spec.backoffLimitPerIndex ?? 0)
+    }
+
+    /// `calculateFailedIndexes`: `status.failedIndexes` plus the indexes of pods (still
+    /// tracked, valid index) whose failure fails their index.
+    public static func failedIndexes(job: Job, pods: [Pod]) -> Set<Int> {
+        let completions = job.spec.completions ?? 0
+        var result = parseIndexes(job.status.failedIndexes ?? "", completions: completions)
+        for pod in pods where hasTrackingFinalizer(pod) {
+            if let i = completionIndex(pod), i < completions, isIndexFailed(pod, job: job) { result.insert(i) }
+        }
+        return result
+    }
+
+    /// `getPodsWithDelayedDeletionPerIndex`: for each index that is still pending (not
+    /// succeeded, not failed, no active pod), its latest failed pod — kept (finalizer and all)
+    /// until the replacement is created with the failure count carried over.
+    public static func podsWithDelayedDeletion(job: Job, tracked: [Pod], active: [Pod], succeeded: Set<Int>,
+                                               failed: Set<Int>, now: Timestamp) -> [Int: Pod] {
+        let completions = job.spec.completions ?? 0
+        let activeIndexes = Set(active.compactMap(completionIndex))
+        var result: [Int: Pod] = [:]
+        for pod in tracked where isPodFailed(pod, job: job) {
+            guard let i = completionIndex(pod), i < completions else { continue }
+            if succeeded.contains(i) || failed.contains(i) || activeIndexes.contains(i) { continue }
+            if let last = result[i] {
+                if indexAbsoluteFailureCount(last) <= indexAbsoluteFailureCount(pod)
+                    && finishedTime(pod, now: now) >= finishedTime(last, now: now) {
+                    result[i] = pod
+                }
+            } else {
+                result[i] = pod
+            }
+        }
+        return result
+    }
+
+    /// `getNewIndexFailureCounts`: the annotations' values for the pod replacing `replaced`.
+    public static func newIndexFailureCounts(job: Job, replacing replaced: Pod?) -> (failures: Int, ignored: Int) {
+        guard let replaced else { return (0, 0) }
+        var failures = countAnnotation(replaced, indexFailureCountKey)
+        var ignored = countAnnotation(replaced, indexIgnoredFailureCountKey)
+        if let policy = job.raw["spec"]?["podFailurePolicy"], !matchPodFailurePolicy(policy, pod: replaced).countFailed {
+            ignored += 1
+        } else {
+            failures += 1
+        }
+        return (failures, ignored)
+    }
+
+    /// `getRemainingTimePerIndex`: the back-off of an index whose last pod failed — 10 s ×
+    /// 2^(absolute failures), capped at 10 min, from that pod's finish.
+    public static func remainingBackoff(forIndexOf lastPod: Pod?, now: Timestamp) -> Duration {
+        guard let lastPod else { return .zero }
+        let record = BackoffRecord(failuresAfterLastSuccess: indexAbsoluteFailureCount(lastPod) + 1,
+                                   lastFailureTime: finishedTime(lastPod, now: now))
+        return remainingBackoff(record, now: now)
+    }
+
+    // MARK: Success policy
+
+    /// `matchSuccessPolicy`: the message of the first rule the succeeded indexes satisfy
+    /// ("Matched rules at index N"), or nil. A rule with `succeededIndexes` is met when all of
+    /// them succeeded, or `succeededCount` of them; a rule with only `succeededCount` when
+    /// that many indexes succeeded.
+    public static func matchSuccessPolicy(_ policy: JSONValue?, completions: Int, succeeded: Set<Int>) -> String? {
+        guard let rules = policy?["rules"]?.arrayValue, !succeeded.isEmpty else { return nil }
+        for (index, rule) in rules.enumerated() {
+            let count = rule["succeededCount"]?.intValue.map(Int.init)
+            if let text = rule["succeededIndexes"]?.stringValue {
+                let required = parseIndexes(text, completions: completions)
+                if required.isEmpty { continue }
+                let contained = required.intersection(succeeded).count
+                if contained == required.count || (count.map { contained >= $0 } ?? false) {
+                    return "Matched rules at index \(index)"
+                }
+            } else if let count, succeeded.count >= count {
+                return "Matched rules at index \(index)"
+            }
+        }
+        return nil
     }
 
     // MARK: Pod failure policy

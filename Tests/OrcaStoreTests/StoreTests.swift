@@ -217,6 +217,47 @@ struct StoreCreateTests {
         #expect(job.value[path: ["spec", "completionMode"]] == "NonIndexed")
         #expect(job.generation == 1)
     }
+
+    @Test("backoffLimitPerIndex, maxFailedIndexes and successPolicy are validated as batch/v1 does; nothing is written")
+    func jobIndexPolicies() async throws {
+        let f = try Fixture()
+        func job(_ spec: String) throws -> JSONValue {
+            try yaml("""
+            apiVersion: batch/v1
+            kind: Job
+            metadata: {name: j}
+            spec:
+              \(spec)
+              template: {spec: {restartPolicy: Never, containers: [{name: c, image: x}]}}
+            """)
+        }
+        let cases: [(String, String)] = [
+            ("backoffLimitPerIndex: 1", "spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode"),
+            ("maxFailedIndexes: 1", "spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified"),
+            ("successPolicy: {rules: [{succeededCount: 1}]}", "spec.successPolicy: Invalid value"),
+        ]
+        for (spec, message) in cases {
+            let error = await storeError { try await f.store.create(try job(spec)) }
+            #expect(error?.message.contains(message) == true, "\(spec): \(error?.message ?? "accepted")")
+        }
+        let indexed = "completionMode: Indexed\n  completions: 3\n  "
+        let indexedCases: [(String, String)] = [
+            ("backoffLimitPerIndex: 1\n  maxFailedIndexes: 4", "spec.maxFailedIndexes: Invalid value: 4: must be less than or equal to completions"),
+            ("successPolicy: {rules: []}", "spec.successPolicy.rules: Required value: at least one rules must be specified when the successPolicy is specified"),
+            ("successPolicy: {rules: [{}]}", "spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes must be specified"),
+            ("successPolicy: {rules: [{succeededIndexes: \"2-1\"}]}", "error parsing succeededIndexes: non-increasing order, previous: 2, current: 1"),
+            ("successPolicy: {rules: [{succeededIndexes: \"0,5\"}]}", "error parsing succeededIndexes: too large index: \"5\""),
+            ("successPolicy: {rules: [{succeededIndexes: \"0-1\", succeededCount: 3}]}",
+             "spec.successPolicy.rules[0].succeededCount: Invalid value: 3: must be less than or equal to 2 (the number of indexes in the specified succeededIndexes field)"),
+        ]
+        for (spec, message) in indexedCases {
+            let error = await storeError { try await f.store.create(try job(indexed + spec)) }
+            #expect(error?.message.contains(message) == true, "\(spec): \(error?.message ?? "accepted")")
+        }
+        #expect(try f.log.latestSeq() == 0, "no rejected Job was written")
+        let accepted = try await f.store.create(try job(indexed + "backoffLimitPerIndex: 1\n  maxFailedIndexes: 1\n  successPolicy: {rules: [{succeededIndexes: \"0,2\", succeededCount: 1}]}"))
+        #expect(accepted.value[path: ["spec", "backoffLimit"]] == 2_147_483_647, "backoffLimit defaults to MaxInt32 with backoffLimitPerIndex")
+    }
 }
 
 @Suite("store: updates and optimistic concurrency")

@@ -53,7 +53,7 @@ struct JobPlanningTests {
 
     @Test("completedIndexes: compressed intervals, parsed back")
     func indexes() {
-        #expect(JobPlanning.formatIndexes([0, 1, 2, 4, 6, 7]) == "0-2,4,6-7")
+        #expect(JobPlanning.formatIndexes([0, 1, 2, 4, 6, 7]) == "0-2,4,6,7")
         #expect(JobPlanning.formatIndexes([]) == "")
         #expect(JobPlanning.parseIndexes("0-2,4,6-7", completions: 7) == [0, 1, 2, 4, 6])
         #expect(JobPlanning.firstPendingIndexes(succeeded: [0, 2], active: [], count: 2, completions: 5) == [1, 3])
@@ -78,5 +78,117 @@ struct JobPlanningTests {
         failed.status.conditions = [Condition(type: "DisruptionTarget", status: "True")]
         let ignored = JobPlanning.matchPodFailurePolicy(policy, pod: failed)
         #expect(ignored.failJobMessage == nil && !ignored.countFailed)
+    }
+
+    // MARK: successPolicy (success_policy_test.go's TestMatchSuccessPolicy)
+
+    func policy(_ rules: [JSONValue]) -> JSONValue { ["rules": .array(rules)] }
+
+    @Test("TestMatchSuccessPolicy: succeededIndexes, succeededCount, both, first matching rule wins")
+    func successPolicy() {
+        // No policy, or no succeeded index: never met.
+        #expect(JobPlanning.matchSuccessPolicy(nil, completions: 10, succeeded: [0, 1]) == nil)
+        #expect(JobPlanning.matchSuccessPolicy(policy([["succeededCount": 1]]), completions: 10, succeeded: []) == nil)
+        // succeededIndexes only: every listed index must have succeeded.
+        let indexes = policy([["succeededIndexes": "0-2,4"]])
+        #expect(JobPlanning.matchSuccessPolicy(indexes, completions: 10, succeeded: [0, 1, 2]) == nil)
+        #expect(JobPlanning.matchSuccessPolicy(indexes, completions: 10, succeeded: [0, 1, 2, 4, 7]) == "Matched rules at index 0")
+        // succeededCount only: that many indexes, whichever.
+        #expect(JobPlanning.matchSuccessPolicy(policy([["succeededCount": 3]]), completions: 10, succeeded: [5, 8]) == nil)
+        #expect(JobPlanning.matchSuccessPolicy(policy([["succeededCount": 3]]), completions: 10, succeeded: [5, 8, 9]) == "Matched rules at index 0")
+        // Both: succeededCount of the listed indexes.
+        let both = policy([["succeededIndexes": "1,3-5", "succeededCount": 2]])
+        #expect(JobPlanning.matchSuccessPolicy(both, completions: 10, succeeded: [1, 2, 6]) == nil)
+        #expect(JobPlanning.matchSuccessPolicy(both, completions: 10, succeeded: [1, 5]) == "Matched rules at index 0")
+        // The first rule that matches names the message; out-of-range rule indexes are ignored.
+        let two = policy([["succeededIndexes": "7-9"], ["succeededCount": 1]])
+        #expect(JobPlanning.matchSuccessPolicy(two, completions: 10, succeeded: [0]) == "Matched rules at index 1")
+        #expect(JobPlanning.matchSuccessPolicy(policy([["succeededIndexes": "12"]]), completions: 10, succeeded: [1]) == nil)
+    }
+
+    // MARK: backoffLimitPerIndex (indexed_job_utils_test.go)
+
+    func indexedPod(_ name: String, index: Int, phase: String, failures: Int? = nil, ignored: Int? = nil,
+                    finishedAt: Int64? = nil) -> Pod {
+        var p = pod(phase: phase, finishedAt: finishedAt)
+        p.metadata.name = name
+        p.metadata.uid = "uid-" + name
+        var annotations = [JobPlanning.indexKey: String(index)]
+        if let failures { annotations[JobPlanning.indexFailureCountKey] = String(failures) }
+        if let ignored { annotations[JobPlanning.indexIgnoredFailureCountKey] = String(ignored) }
+        p.metadata.annotations = annotations
+        p.metadata.finalizers = [JobPlanning.trackingFinalizer]
+        return p
+    }
+
+    func perIndexJob(limit: Int, completions: Int = 4, podFailurePolicy: JSONValue? = nil) -> Job {
+        var job = Job(metadata: ObjectMeta())
+        job.spec.completions = completions
+        job.spec.completionMode = "Indexed"
+        job.spec.backoffLimitPerIndex = limit
+        if let podFailurePolicy { job.spec.raw["podFailurePolicy"] = podFailurePolicy }
+        return job
+    }
+
+    @Test("TestCalculateFailedIndexes: an index fails when its failure count reaches backoffLimitPerIndex; status.failedIndexes is kept")
+    func failedIndexes() {
+        var job = perIndexJob(limit: 1)
+        job.status.failedIndexes = "3"
+        let pods = [
+            indexedPod("a", index: 0, phase: "Failed", failures: 0),   // first failure of index 0: retried
+            indexedPod("b", index: 1, phase: "Failed", failures: 1),   // second failure of index 1: fails it
+            indexedPod("c", index: 2, phase: "Running", failures: 1),
+            indexedPod("d", index: 9, phase: "Failed", failures: 5),   // out of range
+        ]
+        #expect(JobPlanning.failedIndexes(job: job, pods: pods) == [1, 3])
+        #expect(JobPlanning.formatIndexes([1, 3]) == "1,3")
+    }
+
+    @Test("FailIndex rule fails the index at once; Ignore rule neither counts nor fails it")
+    func failIndexAction() {
+        var failing = indexedPod("a", index: 0, phase: "Failed", failures: 0)
+        var status = ContainerStatus(raw: JSONObject())
+        status.name = "main"
+        var terminated = ContainerStateTerminated(raw: JSONObject())
+        terminated.exitCode = 42
+        status.state.terminated = terminated
+        failing.status.containerStatuses = [status]
+        let policy: JSONValue = ["rules": [["action": "FailIndex", "onExitCodes": ["operator": "In", "values": [42]]],
+                                           ["action": "Ignore", "onExitCodes": ["operator": "In", "values": [7]]]]]
+        let job = perIndexJob(limit: 3, podFailurePolicy: policy)
+        #expect(JobPlanning.isIndexFailed(failing, job: job))
+        terminated.exitCode = 7
+        status.state.terminated = terminated
+        failing.status.containerStatuses = [status]
+        #expect(!JobPlanning.isIndexFailed(failing, job: job))
+        #expect(JobPlanning.newIndexFailureCounts(job: job, replacing: failing) == (failures: 0, ignored: 1))
+    }
+
+    @Test("TestGetPodsWithDelayedDeletionPerIndex: the latest failed pod of each pending index, none for active, succeeded or failed indexes")
+    func delayedDeletion() {
+        let job = perIndexJob(limit: 3)
+        let older = indexedPod("old", index: 0, phase: "Failed", failures: 0, finishedAt: 1)
+        let newer = indexedPod("new", index: 0, phase: "Failed", failures: 1, finishedAt: 5)
+        let activeIndex = indexedPod("x", index: 1, phase: "Failed", failures: 0, finishedAt: 2)
+        let running = indexedPod("r", index: 1, phase: "Running", failures: 1)
+        let doneIndex = indexedPod("y", index: 2, phase: "Failed", failures: 0, finishedAt: 2)
+        let delayed = JobPlanning.podsWithDelayedDeletion(job: job, tracked: [newer, older, activeIndex, running, doneIndex],
+                                                          active: [running], succeeded: [2], failed: [], now: t0)
+        #expect(delayed.mapValues { $0.metadata.name ?? "" } == [0: "new"])
+        // The replacement carries the count on; its back-off is 10 s × 2^(absolute failures).
+        #expect(JobPlanning.newIndexFailureCounts(job: job, replacing: newer) == (failures: 2, ignored: 0))
+        #expect(JobPlanning.newIndexFailureCounts(job: job, replacing: nil) == (failures: 0, ignored: 0))
+        #expect(JobPlanning.remainingBackoff(forIndexOf: newer, now: t0.adding(.seconds(5))) == .seconds(20))
+        #expect(JobPlanning.remainingBackoff(forIndexOf: older, now: t0.adding(.seconds(6))) == .seconds(5))
+        #expect(JobPlanning.remainingBackoff(forIndexOf: nil, now: t0) == .zero)
+    }
+
+    @Test("firstPendingIndexes skips succeeded, failed, active and (only-failed replacement) terminating indexes")
+    func pendingIndexes() {
+        let active = [indexedPod("a", index: 1, phase: "Running")]
+        let terminating = [indexedPod("t", index: 3, phase: "Running")]
+        #expect(JobPlanning.firstPendingIndexes(succeeded: [0], failed: [2], active: active, terminating: terminating,
+                                                count: 3, completions: 7) == [4, 5, 6])
+        #expect(JobPlanning.firstPendingIndexes(succeeded: [0], active: active, count: 2, completions: 7) == [2, 3])
     }
 }
