@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "Orca", targets: ["Orca"]),
         .library(name: "OrcaLMDB", targets: ["OrcaLMDB"]),
         .library(name: "OrcaSimulation", targets: ["OrcaSimulation"]),
+        // The test kit for controller authors: TestCluster, FaultyLog, HistoryBuilder.
+        .library(name: "OrcaTesting", targets: ["OrcaTesting"]),
         // For Benchmarks/, whose raw-LMDB baselines write through the same C library.
         .library(name: "CLMDB", targets: ["CLMDB"]),
     ],
@@ -58,6 +60,7 @@ let package = Package(
                                "NodeLifecycleController", "TaintEvictionController", "JobController", "EndpointsController", "DaemonSetController",
                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: strict),
+        .target(name: "OrcaTesting", dependencies: ["Orca", "OrcaLMDB"], swiftSettings: strict),
         .executableTarget(
             name: "OrcaCLI",
             dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore", "OrcaReplay", "OrcaRuntime",
@@ -70,6 +73,7 @@ let package = Package(
         .executableTarget(
             name: "OrcaLogWriter", dependencies: ["OrcaAPI", "OrcaLog", "OrcaLMDB", "OrcaStore"],
             path: "Tests/Support/LogWriter", swiftSettings: strict),
+        .testTarget(name: "OrcaTestingTests", dependencies: ["OrcaTesting", "ReplicaSetController"], swiftSettings: strict),
         .testTarget(name: "OrcaAPITests", dependencies: ["OrcaAPI"], swiftSettings: strict),
         .testTarget(name: "OrcaLogTests", dependencies: ["OrcaLog", "OrcaLMDB"], swiftSettings: strict),
         .testTarget(name: "OrcaStoreTests", dependencies: ["OrcaStore", "OrcaLog", "OrcaLMDB", "OrcaReplay"], swiftSettings: strict),
