@@ -11,6 +11,8 @@ import Synchronization
 /// simulation, worker tasks in live mode).
 public final class Controller: Sendable {
     public let name: String
+    /// The correlator of every Event this controller records.
+    let eventCorrelator = EventCorrelator()
     /// The kind of its requests.
     public let kind: String
     public let queue: WorkQueue<ReconcileRequest>
@@ -153,7 +155,8 @@ public final class Controller: Sendable {
         logger[metadataKey: "request"] = .string(request.description)
         let context = ReconcileContext(informers: informers, controller: name, cause: cause, clock: clock,
                                        identities: identities, logger: logger, client: client,
-                                       events: EventRecorder(client: client, clock: clock, component: "\(name)-controller"))
+                                       events: EventRecorder(client: client, clock: clock, component: "\(name)-controller",
+                                                             correlator: eventCorrelator))
         reconciles.increment()
         do {
             let result = try await reconcileFunction(request, context)

@@ -108,22 +108,23 @@ public struct EventRecorder: Sendable {
     let clock: any Clock
     /// `replicaset-controller`.
     public let component: String
+    /// The controller's correlator: aggregation, de-duplication and the spam filter.
+    let correlator: EventCorrelator
 
     /// The same recorder reporting as another component (the node lifecycle controller reports
     /// as Kubernetes' `node-controller`).
     public func reporting(as component: String) -> EventRecorder {
-        EventRecorder(client: client, clock: clock, component: component)
+        EventRecorder(client: client, clock: clock, component: component, correlator: correlator)
     }
 
-    /// Creates the Event. Failures are logged by the caller's logger, never thrown: an event is
+    /// Records the event as client-go does: through the ``EventCorrelator`` (so a repeat
+    /// updates `count` of the existing Event, similar events are combined and a flood about one
+    /// object is cut to 25 plus one per 5 minutes), then creates or patches the `Event`.
+    /// Returns whether an Event was written. Failures are never thrown: an event is
     /// best-effort, as in Kubernetes.
     @discardableResult
     public func record(_ object: EventRecord, type: String = "Normal", reason: String, message: String) async -> Bool {
         let now = clock.now()
-        var event = Event(metadata: ObjectMeta())
-        // Kubernetes names events `<object>.<unix nanoseconds in hex>`; under a virtual clock
-        // several events share an instant, so a taken name moves on to the next nanosecond.
-        event.metadata.namespace = object.namespace.isEmpty ? "default" : object.namespace
         var involved = ObjectReference()
         involved.apiVersion = object.object["apiVersion"]?.stringValue
         involved.kind = object.kind
@@ -131,22 +132,61 @@ public struct EventRecorder: Sendable {
         involved.name = object.name
         involved.uid = object.uid
         involved.resourceVersion = String(object.seq)
+        let namespace = object.namespace.isEmpty ? "default" : object.namespace
+        switch correlator.correlate(component: component, object: involved, type: type, reason: reason, message: message, now: now) {
+        case .skip:
+            return false
+        case .create(let text, let key):
+            let event = makeEvent(involved, namespace: namespace, type: type, reason: reason, message: text,
+                                  count: 1, first: now, now: now)
+            do {
+                // Kubernetes names events `<object>.<unix nanoseconds in hex>`; under a virtual
+                // clock several events share an instant, so a taken name moves on to the next
+                // nanosecond.
+                let created = try await client.createEvent(event, nameBase: object.name, firstSuffix: UInt64(bitPattern: now.nanoseconds))
+                correlator.written(key: key, name: created.name, count: 1, firstTimestamp: now)
+                return true
+            } catch {
+                return false
+            }
+        case .update(let name, let count, let first, let text, let key):
+            let patch: JSONValue = ["count": .int(Int64(count)), "lastTimestamp": .string(now.rfc3339), "message": .string(text)]
+            do {
+                try await client.patch(kind: "Event", namespace: namespace, name: name, mergePatch: patch)
+                return true
+            } catch let error as StoreError where error.reason == .notFound {
+                // The Event is gone (or was never written): create it under that name.
+                var event = makeEvent(involved, namespace: namespace, type: type, reason: reason, message: text,
+                                      count: count, first: first, now: now)
+                event.metadata.name = name
+                do {
+                    try await client.create(event)
+                    correlator.written(key: key, name: name, count: count, firstTimestamp: first)
+                    return true
+                } catch {
+                    return false
+                }
+            } catch {
+                return false
+            }
+        }
+    }
+
+    func makeEvent(_ involved: ObjectReference, namespace: String, type: String, reason: String, message: String,
+                   count: Int, first: Timestamp, now: Timestamp) -> Event {
+        var event = Event(metadata: ObjectMeta())
+        event.metadata.namespace = namespace
         event.involvedObject = involved
         event.reason = reason
         event.message = message
         event.type = type
-        event.count = 1
-        event.firstTimestamp = now
+        event.count = count
+        event.firstTimestamp = first
         event.lastTimestamp = now
         var source = EventSource()
         source.component = component
         event.source = source
         event.reportingComponent = component
-        do {
-            try await client.createEvent(event, nameBase: object.name, firstSuffix: UInt64(bitPattern: now.nanoseconds))
-            return true
-        } catch {
-            return false
-        }
+        return event
     }
 }

@@ -196,9 +196,15 @@ extension Scenario {
             case "exists": e.count = try value.bool() ? e.count : 0
             case "metadata", "spec", "status", "subsets", "reason", "message", "involvedObject", "source", "type", "data":
                 e.fields.append((path: [key], value: try value.json()))
+            case "object":
+                // A subset of the whole object, for top-level fields with no key of their own
+                // (an Event's count, firstTimestamp, lastTimestamp).
+                let json = try value.json()
+                guard json.objectValue != nil else { throw value.error("must be a map (a subset of the object)") }
+                e.fields.append((path: [], value: json))
             default:
                 guard key.contains(".") else {
-                    throw value.error("unknown expectation field \"\(key)\" (known: kind, namespace, name, selector, at, count, phase, node, notOnNode, ready, terminating, exists, metadata, spec, status, subsets, reason, message, involvedObject, source, type, data, or a dotted path such as status.readyReplicas)")
+                    throw value.error("unknown expectation field \"\(key)\" (known: kind, namespace, name, selector, at, count, phase, node, notOnNode, ready, terminating, exists, metadata, spec, status, subsets, reason, message, involvedObject, source, type, data, object, or a dotted path such as status.readyReplicas)")
                 }
                 e.fields.append((path: key.split(separator: ".").map(String.init), value: try value.json()))
             }

@@ -1,0 +1,139 @@
+public import OrcaAPI
+import Synchronization
+
+/// client-go's `EventCorrelator` (`tools/record/events_cache.go`), one per controller as each
+/// Kubernetes controller has its own broadcaster. Before an Event is written it is:
+///
+/// 1. **aggregated** — once 10 distinct messages with the same source, object, type and reason
+///    are seen within 10 minutes, further ones become one event whose message is
+///    `(combined from similar events): <message>`;
+/// 2. **de-duplicated** — an event identical to one already written (same source, object, type,
+///    reason and message; or the same aggregate) updates that Event instead: `count` + 1,
+///    `lastTimestamp` and `message` patched;
+/// 3. **rate-limited** — a source may write 25 events about one object at once, then one more
+///    every 5 minutes (a token bucket); the rest are dropped.
+///
+/// Caches hold 4,096 keys each, least recently used first out (evicted in batches).
+public final class EventCorrelator: Sendable {
+    public static let aggregateMaxEvents = 10
+    public static let aggregateInterval: Duration = .seconds(600)
+    public static let spamBurst = 25.0
+    public static let spamQPS = 1.0 / 300.0
+    public static let cacheSize = 4_096
+
+    struct Aggregate {
+        var messages: Set<String> = []
+        var last: Timestamp
+    }
+    struct Observation {
+        var count: Int
+        var first: Timestamp
+        var name: String
+    }
+    struct Bucket {
+        var tokens: Double
+        var last: Timestamp
+    }
+
+    /// A bounded map evicting the least recently used half when full.
+    struct LRU<Value> {
+        var entries: [String: (value: Value, used: UInt64)] = [:]
+        var tick: UInt64 = 0
+        mutating func get(_ key: String) -> Value? {
+            guard let entry = entries[key] else { return nil }
+            tick += 1
+            entries[key] = (entry.value, tick)
+            return entry.value
+        }
+        mutating func set(_ key: String, _ value: Value) {
+            tick += 1
+            entries[key] = (value, tick)
+            if entries.count > EventCorrelator.cacheSize {
+                let cutoff = entries.values.map(\.used).sorted()[entries.count / 2]
+                entries = entries.filter { $0.value.used >= cutoff }
+            }
+        }
+    }
+
+    struct State {
+        var aggregates = LRU<Aggregate>()
+        var observations = LRU<Observation>()
+        var buckets = LRU<Bucket>()
+    }
+    let state = Mutex(State())
+
+    public init() {}
+
+    /// What to write for an event.
+    public enum Decision: Sendable, Equatable {
+        /// Create a new Event with this message (count 1).
+        case create(message: String, key: String)
+        /// Patch the existing Event `name`: count, lastTimestamp, message.
+        case update(name: String, count: Int, firstTimestamp: Timestamp, message: String, key: String)
+        /// Dropped by the spam filter.
+        case skip
+    }
+
+    /// Correlates an event about `object` (identified by kind, namespace, name, uid, apiVersion)
+    /// from `component`, at `now`.
+    public func correlate(component: String, object: ObjectReference, type: String, reason: String,
+                          message: String, now: Timestamp) -> Decision {
+        let objectKey = [component, "", object.kind ?? "", object.namespace ?? "", object.name ?? "",
+                         object.uid ?? "", object.apiVersion ?? ""].joined(separator: "\u{1f}")
+        let aggregateKey = [objectKey, type, reason, "", ""].joined(separator: "\u{1f}")
+        let eventKey = Self.eventKey(component: component, object: object, type: type, reason: reason, message: message)
+        return state.withLock { s in
+            // 1. Aggregation.
+            var aggregate = s.aggregates.get(aggregateKey) ?? Aggregate(last: now)
+            if now.since(aggregate.last) > Self.aggregateInterval { aggregate = Aggregate(last: now) }
+            aggregate.messages.insert(message)
+            aggregate.last = now
+            var key = eventKey
+            var text = message
+            if aggregate.messages.count >= Self.aggregateMaxEvents {
+                if let any = aggregate.messages.first { aggregate.messages.remove(any) }
+                key = aggregateKey
+                text = "(combined from similar events): " + message
+            }
+            s.aggregates.set(aggregateKey, aggregate)
+
+            // 2. De-duplication.
+            let previous = s.observations.get(key)
+
+            // 3. Spam filter (after observing, as client-go does: a dropped event still counts).
+            var bucket = s.buckets.get(objectKey) ?? Bucket(tokens: Self.spamBurst, last: now)
+            let elapsed = Double(now.since(bucket.last).components.seconds) + Double(now.since(bucket.last).components.attoseconds) / 1e18
+            bucket.tokens = min(Self.spamBurst, bucket.tokens + max(0, elapsed) * Self.spamQPS)
+            bucket.last = max(bucket.last, now)
+            let allowed = bucket.tokens >= 1
+            if allowed { bucket.tokens -= 1 }
+            s.buckets.set(objectKey, bucket)
+
+            if let previous {
+                s.observations.set(key, Observation(count: previous.count + 1, first: previous.first, name: previous.name))
+                guard allowed else { return .skip }
+                return .update(name: previous.name, count: previous.count + 1, firstTimestamp: previous.first, message: text, key: key)
+            }
+            // Observed even when dropped, under the name client-go would have given it.
+            let hex = String(UInt64(bitPattern: now.nanoseconds), radix: 16)
+            s.observations.set(key, Observation(count: 1, first: now, name: "\(object.name ?? "").\(hex)"))
+            guard allowed else { return .skip }
+            return .create(message: text, key: key)
+        }
+    }
+
+    /// Remembers the Event written for `key` (its name as stored, its count).
+    public func written(key: String, name: String, count: Int, firstTimestamp: Timestamp) {
+        state.withLock { $0.observations.set(key, Observation(count: count, first: firstTimestamp, name: name)) }
+    }
+
+    /// The de-duplication key of a plain (not combined) event, as ``correlate`` computes it.
+    public func keyForTests(_ object: ObjectReference, _ type: String, _ reason: String, _ message: String, component: String = "rs") -> String {
+        Self.eventKey(component: component, object: object, type: type, reason: reason, message: message)
+    }
+
+    static func eventKey(component: String, object: ObjectReference, type: String, reason: String, message: String) -> String {
+        [component, "", object.kind ?? "", object.namespace ?? "", object.name ?? "", object.fieldPath ?? "",
+         object.uid ?? "", object.apiVersion ?? "", type, reason, message].joined(separator: "\u{1f}")
+    }
+}
