@@ -127,12 +127,9 @@ public final class EventCorrelator: Sendable {
         state.withLock { $0.observations.set(key, Observation(count: count, first: firstTimestamp, name: name)) }
     }
 
-    /// The de-duplication key of a plain (not combined) event, as ``correlate`` computes it.
-    public func keyForTests(_ object: ObjectReference, _ type: String, _ reason: String, _ message: String, component: String = "rs") -> String {
-        Self.eventKey(component: component, object: object, type: type, reason: reason, message: message)
-    }
-
-    static func eventKey(component: String, object: ObjectReference, type: String, reason: String, message: String) -> String {
+    /// client-go's `getEventKey`: the de-duplication key of a plain (not combined) event —
+    /// source, involved object, type, reason and message.
+    public static func eventKey(component: String, object: ObjectReference, type: String, reason: String, message: String) -> String {
         [component, "", object.kind ?? "", object.namespace ?? "", object.name ?? "", object.fieldPath ?? "",
          object.uid ?? "", object.apiVersion ?? "", type, reason, message].joined(separator: "\u{1f}")
     }

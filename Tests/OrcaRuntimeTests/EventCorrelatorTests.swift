@@ -33,7 +33,7 @@ struct EventCorrelatorTests {
         }
         for i in 1...8 {
             #expect(c.correlate(component: "rs", object: rs, type: "Normal", reason: "SuccessfulCreate", message: "Created pod: p\(i)", now: t0)
-                    == .create(message: "Created pod: p\(i)", key: c.keyForTests(rs, "Normal", "SuccessfulCreate", "Created pod: p\(i)")))
+                    == .create(message: "Created pod: p\(i)", key: EventCorrelator.eventKey(component: "rs", object: rs, type: "Normal", reason: "SuccessfulCreate", message: "Created pod: p\(i)")))
         }
         // The 9th distinct message of the reason is still its own Event; the 10th is combined.
         guard case .create(let m9, _) = c.correlate(component: "rs", object: rs, type: "Normal", reason: "SuccessfulCreate", message: "Created pod: p9", now: t0),
