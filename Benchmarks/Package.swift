@@ -12,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: ".."),
+        // The API (libOrca.so), depended on as a product exactly as the tool and plugins do.
+        .package(path: "../Sources/OrcaKit"),
     ],
     targets: [
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
@@ -19,7 +21,7 @@ let package = Package(
             name: "orca-bench",
             dependencies: [
                 "CMalloc",
-                .product(name: "Orca", package: orca),
+                .product(name: "Orca", package: "OrcaKit"),
                 .product(name: "OrcaLMDB", package: orca),
                 .product(name: "OrcaSimulation", package: orca),
                 .product(name: "CLMDB", package: orca),

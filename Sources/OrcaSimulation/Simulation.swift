@@ -90,6 +90,16 @@ public final class Simulation: Sendable {
         return controller
     }
 
+    /// Adds a plugin's controller (as `orca simulate --plugin` does), drained after the
+    /// built-in ones. A name already in the run is an error.
+    public func install(_ descriptor: ControllerDescriptor) throws(RegistryError) {
+        guard controller(descriptor.name) == nil, !Self.controllerOrder.contains(descriptor.name) else {
+            throw RegistryError("a controller named \"\(descriptor.name)\" is already registered")
+        }
+        let installed = descriptor.install(into: manager)
+        if let first = installed.first { controllers.withLock { $0[descriptor.name] = first } }
+    }
+
     /// The registered controller called `name`.
     func controller(_ name: String) -> Controller? { controllers.withLock { $0[name] } }
 

@@ -53,6 +53,35 @@ enum Catalog {
     }
 }
 
+/// `--plugin PATH` for `orca run` and `orca simulate`.
+enum Plugins {
+    /// Loads each library and returns them with their paths, announcing each on stderr.
+    static func load(_ paths: [String]) throws -> [(path: String, plugin: OrcaPlugin)] {
+        var loaded: [(path: String, plugin: OrcaPlugin)] = []
+        for path in paths {
+            do {
+                let plugin = try PluginLoader.load(path)
+                loaded.append((path, plugin))
+                Output.err("orca: loaded plugin \"\(plugin.name)\" from \(path): \(plugin.controllers.map(\.name).joined(separator: ", "))")
+            } catch {
+                throw CLIError("error: \(error)")
+            }
+        }
+        return loaded
+    }
+
+    /// The built-in catalog plus every plugin's controllers.
+    static func registry(loading paths: [String]) throws -> ControllerRegistry {
+        var registry = Catalog.registry
+        do {
+            try PluginLoader.register(try load(paths), into: &registry)
+        } catch let error as PluginError {
+            throw CLIError("error: \(error)")
+        }
+        return registry
+    }
+}
+
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run controllers against the data directory until interrupted.",
@@ -73,6 +102,12 @@ struct Run: AsyncParsableCommand {
         discussion: "Missing nodes are registered at start (as a scenario's `nodes: {count: N}` would); their kubelets renew leases, post node status and run bound pods as a scenario's kubelet does (containers start after 1 s; `sim.orca.dev/*` annotations apply). Other nodes are left alone.", valueName: "N"))
     var nodes: Int = 0
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Load more controllers from a plugin library (repeatable).",
+        discussion: "A plugin is a shared library built against the dynamic product `Orca` that exports orca_plugin_api_version and orca_plugin_entry (Docs/WritingAController.md). Its controllers join the built-ins; --controllers selects among them all.",
+        valueName: "PATH"))
+    var plugin: [String] = []
+
     func validate() throws {
         guard nodes >= 0 else { throw ValidationError("--nodes must be 0 or more, got \(nodes)") }
         guard nodes <= 100_000 else { throw ValidationError("--nodes must be at most 100000, got \(nodes)") }
@@ -81,9 +116,10 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let names = controllers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            let registry = try Plugins.registry(loading: plugin)
             let selected: [ControllerDescriptor]
             do {
-                selected = try Catalog.registry.select(names)
+                selected = try registry.select(names)
             } catch {
                 throw CLIError("error: \(error)")
             }

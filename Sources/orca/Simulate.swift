@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OrcaAPI
 import OrcaLMDB
+import OrcaRuntime
 import OrcaSimulation
 import OrcaStore
 
@@ -26,6 +27,10 @@ struct Simulate: AsyncParsableCommand {
 
     @Option(name: .long, help: "Seed for UIDs and generated names instead of the scenario's `seed`.")
     var seed: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Also run the controllers of a plugin library (repeatable; see `orca run --help`).", valueName: "PATH"))
+    var plugin: [String] = []
 
     @Flag(name: .long, help: "Replace the contents of a non-empty data directory.")
     var force = false
@@ -52,6 +57,12 @@ struct Simulate: AsyncParsableCommand {
             guard let s = UInt64(seed) else { throw CLIError("error: invalid --seed \"\(seed)\": use a non-negative integer", exitCode: 2) }
             parsed.seed = s
         }
+        let plugins: [(path: String, plugin: OrcaPlugin)]
+        do {
+            plugins = try Plugins.load(plugin)
+        } catch let error as CLIError {
+            throw CLIError(error.message, exitCode: 2)
+        }
         try prepareDirectory()
         let log: LMDBEventLog
         do {
@@ -60,6 +71,15 @@ struct Simulate: AsyncParsableCommand {
             throw CLIError("error: \(error.message)", exitCode: 2)
         }
         let simulation = Simulation(scenario: parsed, log: log)
+        for (path, loaded) in plugins {
+            for descriptor in loaded.controllers {
+                do {
+                    try simulation.install(descriptor)
+                } catch {
+                    throw CLIError("error: cannot load plugin \(path): plugin \"\(loaded.name)\": \(error.message)", exitCode: 2)
+                }
+            }
+        }
         let wallStart = ContinuousClock.now
         let reporter = ProgressReporter(start: wallStart)
         let last = try await simulation.run { progress in reporter.report(progress) }

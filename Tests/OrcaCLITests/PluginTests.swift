@@ -1,0 +1,182 @@
+import Foundation
+import OrcaAPI
+import Testing
+
+/// The sample plugin (Controllers/Examples/NodeDrain), built by `swift build` as
+/// libNodeDrainPlugin.so, loaded by real `orca` processes with `--plugin`.
+@Suite("Plugins", .serialized)
+struct PluginTests {
+    var pluginPath: String { productsDirectory.appendingPathComponent("libNodeDrainPlugin.so").path }
+
+    @Test("a library that is not a plugin is refused with a clear error, and nothing is created")
+    func badPlugins() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("data")
+        let missing = try run("orca", ["run", "--plugin", dir.sub("nope.so"), "--data", data])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("cannot load plugin \(dir.sub("nope.so")): no such file"), "\(missing.stderr)")
+
+        let text = dir.sub("text.so")
+        try "not a library".write(toFile: text, atomically: true, encoding: .utf8)
+        let notELF = try run("orca", ["run", "--plugin", text, "--data", data])
+        #expect(notELF.status != 0)
+        #expect(notELF.stderr.contains("cannot load plugin \(text):"), "\(notELF.stderr)")
+
+        // libOrca.so is a real Swift library, but it exports no entry point.
+        let runtime = productsDirectory.appendingPathComponent("libOrca.so").path
+        let noEntry = try run("orca", ["simulate", "-", "--plugin", runtime, "--data", data], stdin: "until: 1s\n")
+        #expect(noEntry.status == 2)
+        #expect(noEntry.stderr.contains("not an Orca plugin: it exports no orca_plugin_api_version function"), "\(noEntry.stderr)")
+
+        // A plugin controller may not take a built-in's name; one with a new name is listed.
+        let unknown = try run("orca", ["run", "--plugin", pluginPath, "--controllers", "nosuch", "--data", data])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("known controllers: replicaset,"), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains(", node-drain"), "the plugin's controller is among the known ones: \(unknown.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data), "a refused run creates nothing")
+    }
+
+    @Test("orca run --plugin: the plugin's controller drains a node while the built-ins move its pods")
+    func liveDrain() async throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("data")
+        let server = Process()
+        server.executableURL = productsDirectory.appendingPathComponent("orca")
+        server.arguments = ["run", "--data", data, "--nodes", "2", "--plugin", pluginPath]
+        let stderr = Pipe()
+        server.standardOutput = Pipe()
+        server.standardError = stderr
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+
+        let replicaSet = """
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata: {name: web}
+        spec:
+          replicas: 4
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, image: nginx}]
+        """
+        var applied = false
+        for _ in 0..<200 where !applied {
+            applied = try run("orca", ["apply", "-f", "-", "--data", data], stdin: replicaSet).status == 0
+            if !applied { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(applied)
+        // Wait for both nodes to hold pods, so the drain has something to move.
+        var onNode1 = 0
+        for _ in 0..<150 where onNode1 == 0 {
+            onNode1 = try pods(data).filter { $0.node == "node-1" && $0.phase == "Running" }.count
+            if onNode1 == 0 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(onNode1 > 0, "the scheduler spread the pods over both nodes")
+
+        let drain = try run("orca", ["apply", "-f", "-", "--data", data], stdin: """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: node-1, annotations: {drain.orca.dev/requested: "true"}}
+        """)
+        #expect(drain.status == 0, "\(drain.stderr)")
+        var drained: JSONValue?
+        for _ in 0..<200 where drained == nil {
+            let got = try run("orca", ["get", "node", "node-1", "-o", "json", "--data", data])
+            if let node = try? JSONValue.parse(got.stdout),
+               node[path: ["metadata", "annotations", "drain.orca.dev/status"]]?.stringValue == "Drained" {
+                drained = node
+            } else {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let node = try #require(drained, "node-1 is Drained within 20 s")
+        #expect(node[path: ["spec", "unschedulable"]] == .bool(true))
+        // The ReplicaSet replaced every evicted pod on the remaining node.
+        var final: [(name: String, node: String, phase: String)] = []
+        for _ in 0..<150 {
+            final = try pods(data)
+            if final.count == 4, final.allSatisfy({ $0.node == "node-2" && $0.phase == "Running" }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(final.count == 4 && final.allSatisfy { $0.node == "node-2" && $0.phase == "Running" }, "\(final)")
+        let events = try run("orca", ["get", "events", "-o", "json", "--data", data])
+        #expect(events.stdout.contains("\"reason\": \"NodeDrained\""), "the plugin records its Event")
+
+        // Undo: removing the request uncordons the node.
+        let undo = try run("orca", ["apply", "-f", "-", "--data", data], stdin: """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: node-1, annotations: {}}
+        """)
+        #expect(undo.status == 0, "\(undo.stderr)")
+        var uncordoned = false
+        for _ in 0..<100 where !uncordoned {
+            let got = try run("orca", ["get", "node", "node-1", "-o", "json", "--data", data])
+            if let node = try? JSONValue.parse(got.stdout), node[path: ["spec", "unschedulable"]] == nil,
+               node[path: ["metadata", "annotations", "drain.orca.dev/status"]] == nil {
+                uncordoned = true
+            } else {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(uncordoned)
+        server.interrupt()
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("loaded plugin \"node-drain\""), "\(log)")
+    }
+
+    @Test("orca simulate --plugin: the plugin runs in the deterministic simulation; two runs give the same log")
+    func simulatedDrain() throws {
+        let dir = TemporaryDirectory()
+        let scenario = """
+        name: drain node-1 at 10s
+        until: 1m
+        nodes: {count: 2}
+        steps:
+          - at: 0s
+            apply: |
+              apiVersion: apps/v1
+              kind: ReplicaSet
+              metadata: {name: web}
+              spec:
+                replicas: 4
+                selector: {matchLabels: {app: web}}
+                template:
+                  metadata: {labels: {app: web}}
+                  spec: {containers: [{name: c, image: nginx}]}
+          - at: 10s
+            patch: {kind: Node, name: node-1}
+            merge: {metadata: {annotations: {drain.orca.dev/requested: "true"}}}
+        expect:
+          - {kind: Pod, selector: app=web, at: 9s, count: 2, node: node-1, phase: Running}
+          - {kind: Node, name: node-1, at: 10s, spec: {unschedulable: true}, metadata: {annotations: {drain.orca.dev/requested: "true"}}}
+          - {kind: Node, name: node-1, metadata: {annotations: {drain.orca.dev/status: Drained}}}
+          - {kind: Pod, selector: app=web, count: 4, node: node-2, phase: Running}
+          - {kind: Event, reason: NodeDrained, count: 1}
+        """
+        var exports: [String] = []
+        for attempt in 1...2 {
+            let data = dir.sub("run\(attempt)")
+            let result = try run("orca", ["simulate", "-", "--plugin", pluginPath, "--data", data], stdin: scenario)
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("all 5 expectations held"), "\(result.stdout)")
+            exports.append(try run("orca", ["log", "--data", data, "-o", "json"]).stdout)
+        }
+        #expect(!exports[0].isEmpty && exports[0] == exports[1], "same scenario, same seed, same plugin: the same log")
+    }
+
+    func pods(_ data: String) throws -> [(name: String, node: String, phase: String)] {
+        let got = try run("orca", ["get", "pods", "-o", "json", "--data", data])
+        guard got.status == 0, let list = try? JSONValue.parse(got.stdout) else { return [] }
+        return (list["items"]?.arrayValue ?? []).compactMap { pod in
+            guard pod[path: ["metadata", "deletionTimestamp"]] == nil else { return nil }
+            return (pod[path: ["metadata", "name"]]?.stringValue ?? "", pod[path: ["spec", "nodeName"]]?.stringValue ?? "",
+                    pod[path: ["status", "phase"]]?.stringValue ?? "")
+        }
+    }
+}
