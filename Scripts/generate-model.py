@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates Sources/OrcaAPI/Model/<Group>.generated.swift (Meta, Pod, Node, Workloads, Service,
+"""Generates Sources/OrcaKit/OrcaAPI/Model/<Group>.generated.swift (Meta, Pod, Node, Workloads, Service,
 Cluster): the typed views of the built-in kinds, one file per group. Each view's properties read and write its JSON tree (see ObjectView.swift).
 
 Field codes: s String, i Int, b Bool, t Timestamp, q Quantity, ios IntOrString; [X] a list,
@@ -209,7 +209,7 @@ def main():
                 out.append(prop(fname, code))
             out.append("}")
             out.append("")
-        with open(f"Sources/OrcaAPI/Model/{group}.generated.swift", "w") as f:
+        with open(f"Sources/OrcaKit/OrcaAPI/Model/{group}.generated.swift", "w") as f:
             f.write("\n".join(out))
 
 
