@@ -34,16 +34,30 @@ public struct PodGCController: Reconciler {
     public init(settings: Settings = Settings()) { self.settings = settings }
 
     public static var configuration: ControllerConfiguration {
-        ControllerConfiguration(watches: [Watch("Node", .custom { _, _ in [] })], watchesPrimary: false, initialRequests: [tick])
+        ControllerConfiguration(watches: [Watch("Node", .custom { _, _ in [] })], watchesPrimary: false, initialRequests: [tick],
+                                indexes: [InformerIndex(kind: Pod.kind, name: stateIndex, function: podStates)])
+    }
+
+    /// Pods filed as `terminated` (phase Succeeded or Failed) and `terminating` (deletionTimestamp
+    /// set), so a tick reads those instead of every pod.
+    static let stateIndex = "podgc.state"
+
+    @Sendable static func podStates(_ record: EventRecord) -> [String] {
+        var states: [String] = []
+        if let phase = record.object[path: ["status", "phase"]]?.stringValue, phase == "Succeeded" || phase == "Failed" {
+            states.append("terminated")
+        }
+        if record.object[path: ["metadata", "deletionTimestamp"]] != nil { states.append("terminating") }
+        return states
     }
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
         let now = context.now
-        let pods = context.list(Pod.self)
+        let podCache = context.snapshot(Pod.kind)
         let nodes = Dictionary(context.list(Node.self).map { ($0.metadata.name ?? "", $0) }, uniquingKeysWith: { a, _ in a })
 
         // 1. Terminated pods over the threshold, oldest first.
-        let terminated = pods.filter { ["Succeeded", "Failed"].contains($0.status.phase ?? "") }
+        let terminated = podCache.byIndex(Self.stateIndex, "terminated").compactMap { Pod($0.object) }
         if settings.terminatedPodThreshold > 0, terminated.count > settings.terminatedPodThreshold {
             let victims = terminated.sorted { a, b in
                 let ta = a.metadata.creationTimestamp ?? .zero, tb = b.metadata.creationTimestamp ?? .zero
@@ -53,7 +67,7 @@ public struct PodGCController: Reconciler {
         }
 
         // 2. Pods on nodes that no longer exist, after the quarantine.
-        let boundNodes = Set(pods.compactMap { $0.spec.nodeName }.filter { !$0.isEmpty })
+        let boundNodes = Set(podCache.indexValues(IndexName.nodeName))
         var expired: Set<String> = []
         missingSince.withLock { missing in
             for node in boundNodes where nodes[node] == nil {
@@ -66,14 +80,14 @@ public struct PodGCController: Reconciler {
         for node in expired.sorted() {
             // Confirm with a live read, as upstream does after the quarantine.
             guard try context.client.store.get(kind: "Node", namespace: "", name: node) == nil else { continue }
-            for pod in pods where pod.spec.nodeName == node {
+            for pod in podCache.byIndex(IndexName.nodeName, node).compactMap({ Pod($0.object) }) {
                 try await markFailed(pod, message: "PodGC: node no longer exists", context: context)
                 try await delete(pod, context: context)
             }
         }
 
         // 3. Unscheduled terminating pods; 4. terminating pods on out-of-service nodes.
-        for pod in pods where pod.metadata.deletionTimestamp != nil {
+        for pod in podCache.byIndex(Self.stateIndex, "terminating").compactMap({ Pod($0.object) }) {
             let nodeName = pod.spec.nodeName ?? ""
             if nodeName.isEmpty {
                 try await delete(pod, context: context)

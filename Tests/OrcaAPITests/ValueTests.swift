@@ -49,6 +49,8 @@ struct ValueTests {
         #expect(later.rfc3339 == "2026-03-01T01:02:03Z")
         #expect(later.rfc3339Micro == "2026-03-01T01:02:03.004005Z")
         #expect(Timestamp(nanoseconds: 0).rfc3339Micro == "1970-01-01T00:00:00.000000Z")
+        #expect(Timestamp(nanoseconds: later.nanoseconds + 7).description == "2026-03-01T01:02:03.004005013Z")
+        #expect(Timestamp(nanoseconds: t.nanoseconds + 120_000_000).description == "2026-01-01T00:00:00.120Z")
         #expect(Timestamp(rfc3339: "2026-01-01T02:00:00.5+02:00") == Timestamp(nanoseconds: t.nanoseconds + 500_000_000))
         #expect(Timestamp(rfc3339: "2026-13-01T00:00:00Z") == nil)
         #expect(Duration.parseGo("1h30m") == .seconds(5400))

@@ -151,10 +151,8 @@ public final class Controller: Sendable {
         let cause = causes.withLock { $0.removeValue(forKey: request) }
         let writeContext = WriteContext(actor: "controller/\(name)", cause: cause)
         let client = StoreClient(store: store, writeContext: writeContext)
-        var logger = self.logger
-        logger[metadataKey: "request"] = .string(request.description)
         let context = ReconcileContext(informers: informers, controller: name, cause: cause, clock: clock,
-                                       identities: identities, logger: logger, client: client,
+                                       identities: identities, controllerLogger: logger, request: request, client: client,
                                        events: EventRecorder(client: client, clock: clock, component: "\(name)-controller",
                                                              correlator: eventCorrelator))
         reconciles.increment()
@@ -165,12 +163,12 @@ public final class Controller: Sendable {
             if case .requeue(let after) = result { queue.addAfter(request, after) }
         } catch let error as TerminalError {
             failures.increment()
-            logger.error("reconcile failed permanently: \(error.message)")
+            context.logger.error("reconcile failed permanently: \(error.message)")
             terminalErrors.withLock { $0[request] = error.message }
             queue.forget(request)
         } catch {
             failures.increment()
-            logger.debug("reconcile failed, retrying with back-off: \(error)")
+            if logger.logLevel <= .debug { context.logger.debug("reconcile failed, retrying with back-off: \(error)") }
             queue.addRateLimited(request)
         }
     }

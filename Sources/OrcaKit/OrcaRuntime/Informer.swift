@@ -106,6 +106,13 @@ public struct CacheSnapshot: Sendable {
 
     public var count: Int { objects.count }
 
+    /// The values under which the index `name` files at least one object, sorted; empty for an
+    /// unknown index (the nodes that have pods, from ``IndexName/nodeName``).
+    public func indexValues(_ name: String) -> [String] {
+        guard let index = indexes[name] else { return [] }
+        return index.compactMap { $0.value.isEmpty ? nil : $0.key }.sorted()
+    }
+
     /// The objects a controller with UID `controllerUID` may claim in `namespace` — those it
     /// controls and the orphans — in key order. Claiming (``ControllerRefManager``) ignores every
     /// other object, so this is all it needs instead of the whole namespace.

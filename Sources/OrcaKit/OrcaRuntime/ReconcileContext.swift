@@ -14,9 +14,20 @@ public struct ReconcileContext: Sendable {
     public let cause: UInt64?
     public let clock: any Clock
     public let identities: any IdentityGenerator
-    public let logger: Logger
+    /// The controller's logger, carrying `controller` metadata.
+    let controllerLogger: Logger
+    /// The request being reconciled (nil outside a reconcile).
+    let request: ReconcileRequest?
     public let client: StoreClient
     public let events: EventRecorder
+
+    /// A logger with `controller` and `request` metadata. Built when asked for: setting
+    /// metadata costs a handler update, and most reconciles never log.
+    public var logger: Logger {
+        var logger = controllerLogger
+        if let request { logger[metadataKey: "request"] = .string(request.description) }
+        return logger
+    }
 
     /// The cache of `kind`.
     public func snapshot(_ kind: String) -> CacheSnapshot { informers.informer(for: kind, controller: controller).snapshot }

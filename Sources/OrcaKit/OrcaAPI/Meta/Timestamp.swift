@@ -50,19 +50,22 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         if month <= 2 { year += 1 }
-        // Digits written straight into bytes: this runs for every object written.
+        // Digits written straight into one buffer (no temporary arrays): this runs for every
+        // timestamp of every object written.
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(31)
+        bytes.reserveCapacity(32)
         func put(_ v: Int64, _ width: Int) {
-            var digits = [UInt8](repeating: UInt8(ascii: "0"), count: width)
             var rest = v < 0 ? -v : v
-            var i = width - 1
-            while i >= 0, rest > 0 {
-                digits[i] = UInt8(ascii: "0") + UInt8(rest % 10)
+            var count = 1
+            var probe = rest
+            while probe >= 10 { probe /= 10; count += 1 }
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: Swift.max(width, count)))
+            var i = bytes.count - 1
+            while rest > 0 {
+                bytes[i] = UInt8(ascii: "0") + UInt8(rest % 10)
                 rest /= 10
                 i -= 1
             }
-            if rest > 0 { bytes.append(contentsOf: Array(String(v < 0 ? -v : v).utf8)) } else { bytes.append(contentsOf: digits) }
         }
         if year < 0 { bytes.append(UInt8(ascii: "-")) }
         put(year, 4); bytes.append(UInt8(ascii: "-"))
@@ -73,13 +76,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         put(secOfDay % 60, 2)
         if fractionDigits > 0 {
             bytes.append(UInt8(ascii: "."))
-            var digits: [UInt8] = []
             var rest = frac
-            for _ in 0..<9 {
-                digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
-                rest /= 10
-            }
-            bytes.append(contentsOf: digits.reversed().prefix(fractionDigits))
+            for _ in 0..<(9 - fractionDigits) { rest /= 10 }
+            put(rest, fractionDigits)
         }
         bytes.append(UInt8(ascii: "Z"))
         return String(decoding: bytes, as: UTF8.self)

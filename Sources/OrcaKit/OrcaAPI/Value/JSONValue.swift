@@ -37,15 +37,27 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     /// The value for `key`, or nil; assigning nil removes the key, assigning a new key appends it.
     public subscript(key: String) -> JSONValue? {
         get {
-            for entry in entries where entry.key == key { return entry.value }
-            return nil
+            guard let index = index(of: key) else { return nil }
+            return entries[index].value
         }
         set {
-            if let index = entries.firstIndex(where: { $0.key == key }) {
+            if let index = index(of: key) {
                 if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
             } else if let newValue {
                 entries.append((key, newValue))
             }
+        }
+    }
+
+    /// The position of `key`. Keys are compared in place (no copy of an entry), and a key whose
+    /// UTF-8 length differs is skipped without a string comparison: lookups are the hottest path
+    /// of every informer index, mapping and view.
+    @inline(__always)
+    func index(of key: String) -> Int? {
+        let length = key.utf8.count
+        return entries.withUnsafeBufferPointer { buffer -> Int? in
+            for i in buffer.indices where buffer[i].key.utf8.count == length && buffer[i].key == key { return i }
+            return nil
         }
     }
 
