@@ -74,17 +74,32 @@ public final class Controller: Sendable {
     }
 
     func enqueue(_ request: ReconcileRequest, cause: UInt64, after delay: Duration = .zero) {
-        causes.withLock { $0[request] = max($0[request] ?? 0, cause) }
+        causes.withLock { causes in
+            func raise(_ value: inout UInt64) { value = max(value, cause) }
+            raise(&causes[request, default: 0])  // one hash lookup, in place
+        }
         if delay > .zero { queue.addAfter(request, delay) } else { queue.add(request) }
     }
 
     /// The requests an event maps to.
     static func map(_ event: InformerEvent, _ mapping: Watch.Mapping, primary: String, context: ObserveContext) -> [ReconcileRequest] {
-        var records = [event.record]
-        if case .updated(let old, _) = event { records.insert(old, at: 0) }
+        // Runs for every handler of every event: the common cases allocate nothing but the result.
+        if case .same = mapping { return [ReconcileRequest(event.record)] }
+        let records: [EventRecord]
+        if case .updated(let old, let new) = event { records = [old, new] } else { records = [event.record] }
         var out: [ReconcileRequest] = []
-        var seen: Set<ReconcileRequest> = []
-        func add(_ r: ReconcileRequest) { if seen.insert(r).inserted { out.append(r) } }
+        // Duplicates are found by a scan while the result is small (nearly always one or two
+        // requests), then through a set.
+        var seen: Set<ReconcileRequest>?
+        func add(_ r: ReconcileRequest) {
+            if seen == nil {
+                guard !out.contains(r) else { return }
+                out.append(r)
+                if out.count == 16 { seen = Set(out) }
+            } else if seen?.insert(r).inserted == true {
+                out.append(r)
+            }
+        }
         switch mapping {
         case .same:
             add(ReconcileRequest(event.record))
