@@ -12,7 +12,8 @@
 //
 // Everything in the root package (the tool, the controllers, the simulation, the LMDB log, the
 // tests) and every plugin depends on the product `Orca` of this package, never on its targets,
-// and never on swift-log, swift-metrics, swift-collections or Yams directly: those are linked
+// and never on swift-log, swift-metrics, swift-collections, swift-service-lifecycle or Yams
+// directly: those are linked
 // into libOrca.so and are imported through it, so there is one LoggingSystem and one
 // MetricsSystem per process.
 import PackageDescription
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "OrcaAPI", dependencies: [.product(name: "Yams", package: "Yams")],
@@ -47,7 +49,8 @@ let package = Package(
                            .product(name: "HeapModule", package: "swift-collections"),
                            .product(name: "HashTreeCollections", package: "swift-collections"),
                            .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Metrics", package: "swift-metrics")],
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "OrcaRuntime", swiftSettings: strict),
         .target(name: "Orca", dependencies: ["OrcaAPI", "OrcaLog", "OrcaStore", "OrcaReplay", "OrcaRuntime"],
                 path: "Orca", swiftSettings: strict),

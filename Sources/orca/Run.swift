@@ -5,6 +5,7 @@ import OrcaAPI
 import OrcaLMDB
 import OrcaRuntime
 import OrcaStore
+import ServiceLifecycle
 import DaemonSetController
 import EndpointsController
 import GarbageCollectorController
@@ -132,16 +133,10 @@ struct Run: AsyncParsableCommand {
             if nodes > 0 { try await startNodes(manager) }
             Output.err("orca run: \(selected.map(\.name).joined(separator: ", "))\(nodes > 0 ? " and \(nodes) simulated node(s)" : "") on \(dataOptions.data) (Ctrl-C to stop)")
 
-            let task = Task { try await manager.run() }
-            let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { task.cancel() }
-                source.resume()
-                return source
-            }
-            defer { signals.forEach { $0.cancel() } }
-            try await task.value
+            // SIGINT and SIGTERM begin a graceful shutdown: the manager stops taking work and
+            // waits for the reconciles in flight.
+            let group = ServiceGroup(services: [manager], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await group.run()
             Output.err("orca run: stopped")
         }
     }

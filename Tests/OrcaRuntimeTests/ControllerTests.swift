@@ -1,9 +1,11 @@
 import Foundation
+import Logging
 import OrcaAPI
 import OrcaLMDB
 import OrcaLog
 import OrcaRuntime
 import OrcaStore
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -178,8 +180,56 @@ struct ControllerTests {
         try await running.value
     }
 
+    /// Waits until cancelled (at most 10 s) in every reconcile, and records when each one starts
+    /// and finishes, and whether it was cancelled.
+    struct SlowReconciler: Reconciler {
+        typealias Object = Pod
+        static let name = "slow"
+        let calls = Calls()
+        func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
+            calls.list.withLock { $0.append("start \(request)") }
+            for _ in 0..<1_000 where !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
+            calls.list.withLock { $0.append("finish \(request) cancelled=\(Task.isCancelled)") }
+            return .done
+        }
+    }
+
+    @Test("live mode in a ServiceGroup: a graceful shutdown cancels the reconcile in flight and run returns after it")
+    func gracefulShutdown() async throws {
+        let dir = TemporaryDirectory()
+        let log = try LMDBEventLog(path: dir.sub("data"))
+        let manager = ControllerManager(log: log, clock: SystemClock(), identities: RandomIdentityGenerator(), scheduler: .live)
+        let slow = SlowReconciler()
+        manager.register(slow)
+        let group = ServiceGroup(services: [manager], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        _ = try await manager.store.create(try manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: a}
+            spec: {containers: [{name: c, image: x}]}
+            """))
+        for _ in 0..<200 where slow.calls.list.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(slow.calls.list.withLock { $0 } == ["start default/a"], "the reconcile is in flight")
+        await group.triggerGracefulShutdown()
+        try await running.value
+        // As controller-runtime cancels a reconcile's context on shutdown: the reconcile sees
+        // cancellation, and run returns only once it has returned.
+        #expect(slow.calls.list.withLock { $0 } == ["start default/a", "finish default/a cancelled=true"],
+                "run returned only after the reconcile in flight finished")
+        // Nothing is taken after the shutdown began: a later write is not reconciled.
+        _ = try await manager.store.create(try manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: b}
+            spec: {containers: [{name: c, image: x}]}
+            """))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(slow.calls.list.withLock { $0.count } == 2)
+    }
+
     struct ServiceWatcher: Reconciler {
-        typealias Object = Service
+        typealias Object = OrcaAPI.Service
         static let name = "service-watcher"
         static var configuration: ControllerConfiguration {
             ControllerConfiguration(watches: [Watch("Pod", .selector), Watch("Pod", .nodeName)])

@@ -2,6 +2,7 @@ public import Logging
 public import OrcaAPI
 public import OrcaLog
 public import OrcaStore
+public import ServiceLifecycle
 import Synchronization
 
 /// Runs controllers over one log: shared informers, one work queue per controller.
@@ -13,7 +14,8 @@ import Synchronization
 ///   reconcile. ``nextTimer`` tells the driver when the next delayed requeue falls due. Same log,
 ///   seed and code give the same writes in the same order.
 /// - **Live** (`scheduler: .live`): ``run()`` syncs every informer, then starts each
-///   controller's workers and follows the log until cancelled.
+///   controller's workers and follows the log until cancelled or, inside a swift-service-lifecycle
+///   `ServiceGroup`, until a graceful shutdown (the manager is a `Service`).
 public final class ControllerManager: Sendable {
     public let log: any EventLog
     public let store: Store
@@ -79,8 +81,15 @@ public final class ControllerManager: Sendable {
     // MARK: Live
 
     /// Syncs the informers, starts every controller's workers and follows the log until the task
-    /// is cancelled; then shuts the queues down and waits for reconciles in flight.
+    /// is cancelled or a graceful shutdown of the enclosing `ServiceGroup` begins (SIGTERM or
+    /// SIGINT in `orca run`); then shuts the queues down and waits for the reconciles in flight,
+    /// whose tasks are cancelled (as controller-runtime cancels a reconcile's context): a write
+    /// already submitted completes, a `Task.sleep` or other cancellable wait ends early.
     public func run() async throws {
+        try await cancelWhenGracefulShutdown { [self] in try await runUntilCancelled() }
+    }
+
+    func runUntilCancelled() async throws {
         try informers.sync()
         try informers.deliverAll()
         let controllers = self.controllers
@@ -101,3 +110,7 @@ public final class ControllerManager: Sendable {
         }
     }
 }
+
+/// The live manager is a swift-service-lifecycle `Service`: put it in a `ServiceGroup` with other
+/// services (an HTTP server, a metrics exporter) and the group's graceful shutdown stops it.
+extension ControllerManager: ServiceLifecycle.Service {}
