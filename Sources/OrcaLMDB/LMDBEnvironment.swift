@@ -20,19 +20,31 @@ final class LMDBEnvironment: @unchecked Sendable {
     let state: MDB_dbi
     let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
     var closed = false
+    /// Opened with `MDB_WRITEMAP`: write transactions cannot nest.
+    let writeMap: Bool
 
     static let formatVersion: UInt64 = 1
     static let magic = "orca-event-log"
     static let dataFile = "data.mdb"
 
-    init(env: OpaquePointer, path: String, meta: MDB_dbi, events: MDB_dbi, state: MDB_dbi) {
+    init(env: OpaquePointer, path: String, meta: MDB_dbi, events: MDB_dbi, state: MDB_dbi, writeMap: Bool = false) {
         self.env = env
+        self.writeMap = writeMap
         self.path = path
         self.meta = meta
         self.events = events
         self.state = state
         resizeLock = .allocate(capacity: 1)
         pthread_rwlock_init(resizeLock, nil)
+    }
+
+    /// Bytes up to the end of the last page in use.
+    var usedBytes: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        var stat = MDB_stat()
+        mdb_env_stat(env, &stat)
+        return (info.me_last_pgno + 1) * Int(stat.ms_psize)
     }
 
     func close() {

@@ -23,13 +23,23 @@ extension LMDBEventLog {
 
         public enum Commits: Sendable { case grouped, inline }
 
+        /// Write through a writable memory map (`MDB_WRITEMAP`): a commit changes pages in place
+        /// instead of copying every dirty page to the file with `pwrite`. Honoured only with
+        /// `unsynced` durability and `inline` commits (a simulation), where each write is its own
+        /// top-level transaction. The data file is as large as the map (sparse) until
+        /// ``LMDBEventLog/trimToUsedSize()``.
+        public var writeMap: Bool
+
         public init(create: Bool = true, initialMapSize: Int = 1 << 30, durability: Durability = .durable,
-                    commits: Commits = .grouped) {
+                    commits: Commits = .grouped, writeMap: Bool = false) {
             self.create = create
             self.initialMapSize = initialMapSize
             self.durability = durability
             self.commits = commits
+            self.writeMap = writeMap
         }
+
+        var usesWriteMap: Bool { writeMap && durability == .unsynced && commits == .inline }
     }
 
     static func openEnvironment(at path: String, options: Options) throws(LogError) -> LMDBEnvironment {
@@ -74,6 +84,7 @@ extension LMDBEventLog {
         mdb_env_set_mapsize(env, mapSize)
         var flags = UInt32(MDB_NOTLS)
         if options.durability == .unsynced { flags |= UInt32(MDB_NOSYNC) }
+        if options.usesWriteMap { flags |= UInt32(MDB_WRITEMAP) | UInt32(MDB_MAPASYNC) }
         rc = mdb_env_open(env, path, flags, 0o600)
         guard rc == 0 else {
             mdb_env_close(env)
@@ -99,7 +110,8 @@ extension LMDBEventLog {
 
         do {
             let (meta, events, state) = try openDatabases(env: env, path: path)
-            return LMDBEnvironment(env: env, path: path, meta: meta, events: events, state: state)
+            return LMDBEnvironment(env: env, path: path, meta: meta, events: events, state: state,
+                                   writeMap: options.usesWriteMap)
         } catch {
             mdb_env_close(env)
             throw error

@@ -30,9 +30,17 @@ public final class LMDBEventLog: EventLog {
         inlineCommits = options.commits == .inline
     }
 
-    deinit {
+    deinit { close() }
+
+    /// Finishes the queued writes and closes the log; later reads and writes throw `.closed`.
+    /// A write-mapped log (``Options/writeMap``), whose file is as large as its map, is cut back
+    /// to the pages in use once unmapped, so the data directory looks like any other.
+    public func close() {
+        guard !environment.closed else { return }
         writer.stop()
+        let usedBytes = environment.writeMap ? environment.usedBytes : nil
         environment.close()
+        if let usedBytes { _ = truncate(environment.path + "/" + LMDBEnvironment.dataFile, off_t(usedBytes)) }
     }
 
     // MARK: Reads

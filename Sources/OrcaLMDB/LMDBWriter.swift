@@ -53,12 +53,14 @@ final class LMDBWriter: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Stops the writer thread after the requests already queued; a second call returns at once.
     func stop() {
         condition.lock()
+        let already = stopping
         stopping = true
         condition.signal()
         condition.unlock()
-        exited.wait()
+        if !already { exited.wait() }
     }
 
     /// Serialises inline commits (``runInline(_:)``) of this process.
@@ -139,7 +141,38 @@ final class LMDBWriter: @unchecked Sendable {
             var next: UInt64
             do { next = try LMDBEventLog.lastSeq(txn: parent, events: env.events) + 1 } catch { next = 1 }
             var mapFull = false
-            for (i, request) in batch.enumerated() {
+            if env.writeMap {
+                // MDB_WRITEMAP does not allow nested transactions; inline commits bring one
+                // request at a time, so the body runs in the top-level transaction and a body
+                // that throws aborts it.
+                var failed = false
+                for (i, request) in batch.enumerated() {
+                    let txn = LMDBWriteTransaction(environment: env, txn: parent, nextSeq: next)
+                    do {
+                        try request.run(txn)
+                        txn.finished = true
+                        next = txn.nextSeq
+                    } catch is MapFull {
+                        txn.finished = true
+                        mapFull = true
+                        break
+                    } catch {
+                        txn.finished = true
+                        errors[i] = error
+                        failed = true
+                    }
+                }
+                if failed || mapFull {
+                    mdb_txn_abort(parent)
+                    pthread_rwlock_unlock(env.resizeLock)
+                    if mapFull { env.grow(); continue attempt }
+                    for i in errors.indices where errors[i] == nil {
+                        errors[i] = LogError(.io, "a write of the same commit failed; nothing was written", path: env.path)
+                    }
+                    break attempt
+                }
+            }
+            for (i, request) in batch.enumerated() where !env.writeMap {
                 var childPointer: OpaquePointer?
                 rc = mdb_txn_begin(env.env, parent, 0, &childPointer)
                 guard rc == 0, let child = childPointer else {

@@ -66,7 +66,7 @@ struct Simulate: AsyncParsableCommand {
         try prepareDirectory()
         let log: LMDBEventLog
         do {
-            log = try LMDBEventLog(path: dataOptions.data, options: .init(create: true, durability: .unsynced, commits: .inline))
+            log = try LMDBEventLog(path: dataOptions.data, options: .init(create: true, durability: .unsynced, commits: .inline, writeMap: true))
         } catch {
             throw CLIError("error: \(error.message)", exitCode: 2)
         }
@@ -89,6 +89,7 @@ struct Simulate: AsyncParsableCommand {
         let wall = ContinuousClock.now - wallStart
         reporter.finish()
         let failures = try simulation.checkExpectations()
+        log.close()
         let seconds = max(Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18, 1e-6)
         let title = parsed.name.isEmpty ? scenario : parsed.name
         print("\(title): simulated \(parsed.until.goString) in \(String(format: "%.2f", seconds))s wall, \(last) events (\(Int(Double(last) / seconds)) events/s), log in \(dataOptions.data)")

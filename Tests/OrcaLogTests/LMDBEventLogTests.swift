@@ -105,12 +105,14 @@ struct LMDBEventLogTests {
         #expect(log.fileSize > 4_000_000)
     }
 
-    @Test("inline commits: writes commit on the caller's thread, a failing body appends nothing, the map grows, and a reopen sees everything")
-    func inlineCommits() async throws {
+    @Test("inline commits: writes commit on the caller's thread, a failing body appends nothing, the map grows, and a reopen sees everything",
+          arguments: [false, true])
+    func inlineCommits(writeMap: Bool) async throws {
         let dir = TemporaryDirectory()
         let path = dir.sub("data")
         do {
-            let log = try LMDBEventLog(path: path, options: .init(initialMapSize: 1 << 20, durability: .unsynced, commits: .inline))
+            let log = try LMDBEventLog(path: path, options: .init(initialMapSize: 1 << 20, durability: .unsynced, commits: .inline,
+                                                                  writeMap: writeMap))
             struct Boom: Error {}
             let big = JSONValue.string(String(repeating: "x", count: 4000))
             for i in 0..<400 {
@@ -122,6 +124,14 @@ struct LMDBEventLogTests {
             let range = try await log.appendBatch([podDraft("q1"), podDraft("q2")])
             #expect(range == 301...302)
             try log.sync()
+            if writeMap {
+                // Write-mapped, the file is as large as the map until the log is closed.
+                let mapped = log.fileSize
+                #expect(mapped >= 2 << 20 && mapped.nonzeroBitCount == 1, "the map grew past its first 1 MiB: \(mapped)")
+                log.close()
+                #expect(log.fileSize < mapped && log.fileSize % 4096 == 0, "closing cut the file to its pages in use: \(log.fileSize)")
+                #expect(throws: LogError.self) { try log.latestSeq() }
+            }
         }
         let reopened = try LMDBEventLog(path: path)
         let all = try reopened.readAll()

@@ -76,7 +76,8 @@ func runSimulation(_ text: String, name: String) async throws -> (samples: [Samp
     let parseStart = ContinuousClock.now
     let scenario = try Scenario.parse(text, file: "\(name).yaml")
     let parse = (ContinuousClock.now - parseStart).seconds
-    let log = try LMDBEventLog(path: dir, options: .init(initialMapSize: 8 << 30, durability: .unsynced, commits: .inline))
+    let log = try LMDBEventLog(path: dir, options: .init(initialMapSize: 8 << 30, durability: .unsynced, commits: .inline,
+                                                             writeMap: true))
     let simulation = Simulation(scenario: scenario, log: log)
     let census = Census()
     simulation.register(CensusController(census: census))
