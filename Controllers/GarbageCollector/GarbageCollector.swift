@@ -25,7 +25,9 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
         return ControllerConfiguration(
             watches: watches, workers: 20, watchesPrimary: false,
             indexes: [InformerIndex(kind: T.kind, name: GarbageCollectorKinds.ownerIndex) { record in
-                Unstructured(record.object).ownerReferences.map(\.uid)
+                // Read straight from the tree: this runs twice for every event of the kind.
+                guard case .array(let owners)? = record.object[path: ["metadata", "ownerReferences"]] else { return [] }
+                return owners.compactMap { $0["uid"]?.stringValue }
             }])
     }
 
@@ -37,7 +39,8 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
         var relevant: Bool
         switch event {
         case .added(let r, _):
-            relevant = !Unstructured(r.object).ownerReferences.isEmpty || r.object[path: ["metadata", "deletionTimestamp"]] != nil
+            relevant = r.object[path: ["metadata", "ownerReferences"]]?.arrayValue?.isEmpty == false
+                || r.object[path: ["metadata", "deletionTimestamp"]] != nil
         case .deleted: relevant = true
         case .updated(let old, let new):
             // Compared as JSON: most updates (status) change none of these, and parsing them is
