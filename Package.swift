@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "OrcaAPITests", dependencies: [orca], swiftSettings: strict),
         .testTarget(name: "OrcaLogTests", dependencies: [orca, "OrcaLMDB"], swiftSettings: strict),
         .testTarget(name: "OrcaStoreTests", dependencies: [orca, "OrcaLMDB"], swiftSettings: strict),
-        .testTarget(name: "OrcaRuntimeTests", dependencies: [orca, "OrcaLMDB"], swiftSettings: strict),
+        .testTarget(name: "OrcaRuntimeTests", dependencies: [orca, "OrcaLMDB", "OrcaTesting"], swiftSettings: strict),
         .testTarget(name: "TTLAfterFinishedControllerTests", dependencies: ["TTLAfterFinishedController", orca, "OrcaLMDB"],
                     path: "Tests/Controllers/TTLAfterFinishedControllerTests", swiftSettings: strict),
         .testTarget(name: "OrcaSimulationTests", dependencies: ["OrcaSimulation", "KubeletSimulator", "SchedulerController", "OrcaLMDB"],

@@ -48,24 +48,3 @@ final class EventRecorder: Sendable {
     }
     func take() -> [String] { events.withLock { e in defer { e = [] }; return e } }
 }
-
-/// A log that hides chosen seqs from `read`, as a watch that lost events would.
-final class DroppingLog: EventLog {
-    let base: any EventLog
-    let dropped = Mutex<Set<UInt64>>([])
-    init(_ base: any EventLog) { self.base = base }
-    func drop(_ seqs: some Sequence<UInt64>) { dropped.withLock { $0.formUnion(seqs) } }
-    func latestSeq() throws(LogError) -> UInt64 { try base.latestSeq() }
-    func read(from: UInt64, limit: Int) throws(LogError) -> [EventRecord] {
-        let hidden = dropped.withLock { $0 }
-        return try base.read(from: from, limit: limit).filter { !hidden.contains($0.seq) }
-    }
-    func current(_ key: ObjectKey) throws(LogError) -> EventRecord? { try base.current(key) }
-    func list(kind: String, namespace: String?) throws(LogError) -> (records: [EventRecord], seq: UInt64) {
-        try base.list(kind: kind, namespace: namespace)
-    }
-    func transact<T: Sendable>(_ body: @escaping @Sendable (any LogTransaction) throws -> T) async throws -> T {
-        try await base.transact(body)
-    }
-    func waitForAppend(after seq: UInt64) async { await base.waitForAppend(after: seq) }
-}
