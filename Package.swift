@@ -84,6 +84,8 @@ let package = Package(
                     path: "Tests/Controllers/JobControllerTests", swiftSettings: strict),
         .testTarget(name: "DaemonSetControllerTests", dependencies: ["DaemonSetController", orca],
                     path: "Tests/Controllers/DaemonSetControllerTests", swiftSettings: strict),
+        .testTarget(name: "NodeDrainPluginTests", dependencies: ["NodeDrainPlugin", orca],
+                    path: "Tests/Controllers/NodeDrainPluginTests", swiftSettings: strict),
         .testTarget(name: "OrcaCLITests", dependencies: ["OrcaCLI", "OrcaLogWriter", "OrcaLMDB", orca],
                     swiftSettings: strict),
     ]

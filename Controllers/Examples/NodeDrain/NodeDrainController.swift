@@ -53,6 +53,12 @@ public struct NodeDrainController: Reconciler {
         public var evict: [Pod]
         /// Whether this reconcile marks the node `Drained`.
         public var drainedNow: Bool
+
+        public init(patch: JSONValue, evict: [Pod], drainedNow: Bool) {
+            self.patch = patch
+            self.evict = evict
+            self.drainedNow = drainedNow
+        }
     }
 
     /// The pure decision, for unit tests: cordon and evict while drain is requested, uncordon
