@@ -157,9 +157,11 @@ final class LMDBWriter: @unchecked Sendable {
                         mapFull = true
                         break
                     } catch {
+                        // Its partial writes cannot be undone alone: the whole commit aborts.
                         txn.finished = true
                         errors[i] = error
                         failed = true
+                        break
                     }
                 }
                 if failed || mapFull {
