@@ -46,9 +46,12 @@ enum Catalog {
                              summary: "deletes finished Jobs spec.ttlSecondsAfterFinished seconds after they finish"),
     ])
 
-    static var helpText: String {
+    static var helpText: String { "Controllers:\n" + table(registry) }
+
+    /// One line per controller: its name and summary.
+    static func table(_ registry: ControllerRegistry) -> String {
         let width = (registry.names.map(\.count).max() ?? 0) + 2
-        return "Controllers:\n" + registry.descriptors.map {
+        return registry.descriptors.map {
             "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary
         }.joined(separator: "\n")
     }
@@ -109,6 +112,9 @@ struct Run: AsyncParsableCommand {
         valueName: "PATH"))
     var plugin: [String] = []
 
+    @Flag(name: .long, help: "List the controllers (built-in and from --plugin libraries) and exit, without opening --data.")
+    var list = false
+
     func validate() throws {
         guard nodes >= 0 else { throw ValidationError("--nodes must be 0 or more, got \(nodes)") }
         guard nodes <= 100_000 else { throw ValidationError("--nodes must be at most 100000, got \(nodes)") }
@@ -118,6 +124,10 @@ struct Run: AsyncParsableCommand {
         try await reportingErrors {
             let names = controllers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             let registry = try Plugins.registry(loading: plugin)
+            if list {
+                print(Catalog.table(registry))
+                return
+            }
             let selected: [ControllerDescriptor]
             do {
                 selected = try registry.select(names)

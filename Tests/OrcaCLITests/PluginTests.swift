@@ -34,6 +34,14 @@ struct PluginTests {
         #expect(unknown.stderr.contains("known controllers: replicaset,"), "\(unknown.stderr)")
         #expect(unknown.stderr.contains(", node-drain"), "the plugin's controller is among the known ones: \(unknown.stderr)")
         #expect(!FileManager.default.fileExists(atPath: data), "a refused run creates nothing")
+
+        // --list shows built-ins and the plugin's controllers, and opens nothing.
+        let listed = try run("orca", ["run", "--plugin", pluginPath, "--list", "--data", data])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("  replicaset "), "\(listed.stdout)")
+        #expect(listed.stdout.contains("  node-drain ") && listed.stdout.contains("cordons nodes annotated drain.orca.dev/requested=true"),
+                "\(listed.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: data), "--list creates nothing")
     }
 
     @Test("orca run --plugin: the plugin's controller drains a node while the built-ins move its pods")
