@@ -141,63 +141,55 @@ final class LMDBWriter: @unchecked Sendable {
             var next: UInt64
             do { next = try LMDBEventLog.lastSeq(txn: parent, events: env.events) + 1 } catch { next = 1 }
             var mapFull = false
-            if env.writeMap {
-                // MDB_WRITEMAP does not allow nested transactions; inline commits bring one
-                // request at a time, so the body runs in the top-level transaction and a body
-                // that throws aborts it.
-                var failed = false
-                for (i, request) in batch.enumerated() {
-                    let txn = LMDBWriteTransaction(environment: env, txn: parent, nextSeq: next)
-                    do {
-                        try request.run(txn)
-                        txn.finished = true
-                        next = txn.nextSeq
-                    } catch is MapFull {
-                        txn.finished = true
-                        mapFull = true
-                        break
-                    } catch {
-                        // Its partial writes cannot be undone alone: the whole commit aborts.
-                        txn.finished = true
-                        errors[i] = error
-                        failed = true
-                        break
+            // Each body runs in a nested transaction, so one that throws rolls back alone.
+            // MDB_WRITEMAP allows no nesting: there (inline commits, one body at a time) the body
+            // runs in the top-level transaction, and one that throws aborts the whole commit.
+            let nested = !env.writeMap
+            var abortAll = false
+            for (i, request) in batch.enumerated() {
+                var target = parent
+                if nested {
+                    var childPointer: OpaquePointer?
+                    rc = mdb_txn_begin(env.env, parent, 0, &childPointer)
+                    guard rc == 0, let child = childPointer else {
+                        errors[i] = env.ioError("beginning a nested transaction", rc)
+                        continue
                     }
+                    target = child
                 }
-                if failed || mapFull {
-                    mdb_txn_abort(parent)
-                    pthread_rwlock_unlock(env.resizeLock)
-                    if mapFull { env.grow(); continue attempt }
-                    for i in errors.indices where errors[i] == nil {
-                        errors[i] = LogError(.io, "a write of the same commit failed; nothing was written", path: env.path)
-                    }
-                    break attempt
-                }
-            }
-            for (i, request) in batch.enumerated() where !env.writeMap {
-                var childPointer: OpaquePointer?
-                rc = mdb_txn_begin(env.env, parent, 0, &childPointer)
-                guard rc == 0, let child = childPointer else {
-                    errors[i] = env.ioError("beginning a nested transaction", rc)
-                    continue
-                }
-                let txn = LMDBWriteTransaction(environment: env, txn: child, nextSeq: next)
+                let txn = LMDBWriteTransaction(environment: env, txn: target, nextSeq: next)
                 do {
                     try request.run(txn)
                     txn.finished = true
-                    rc = mdb_txn_commit(child)
-                    if rc == MDB_MAP_FULL { mapFull = true; break }
-                    if rc != 0 { errors[i] = env.ioError("committing", rc) } else { next = txn.nextSeq }
+                    if nested {
+                        rc = mdb_txn_commit(target)
+                        if rc == MDB_MAP_FULL { mapFull = true; break }
+                        if rc != 0 { errors[i] = env.ioError("committing", rc); continue }
+                    }
+                    next = txn.nextSeq
                 } catch is MapFull {
                     txn.finished = true
-                    mdb_txn_abort(child)
+                    if nested { mdb_txn_abort(target) }
                     mapFull = true
                     break
                 } catch {
                     txn.finished = true
-                    mdb_txn_abort(child)
                     errors[i] = error
+                    if nested {
+                        mdb_txn_abort(target)
+                    } else {
+                        abortAll = true
+                        break
+                    }
                 }
+            }
+            if abortAll {
+                mdb_txn_abort(parent)
+                pthread_rwlock_unlock(env.resizeLock)
+                for i in errors.indices where errors[i] == nil {
+                    errors[i] = LogError(.io, "a write of the same commit failed; nothing was written", path: env.path)
+                }
+                break attempt
             }
             if mapFull {
                 mdb_txn_abort(parent)

@@ -77,10 +77,12 @@ enum Plugins {
     /// The built-in catalog plus every plugin's controllers.
     static func registry(loading paths: [String]) throws -> ControllerRegistry {
         var registry = Catalog.registry
-        do {
-            try PluginLoader.register(try load(paths), into: &registry)
-        } catch let error as PluginError {
-            throw CLIError("error: \(error)")
+        for (path, plugin) in try load(paths) {
+            do {
+                try plugin.register(from: path) { descriptor throws(RegistryError) in try registry.add(descriptor) }
+            } catch {
+                throw CLIError("error: \(error)")
+            }
         }
         return registry
     }

@@ -72,12 +72,10 @@ struct Simulate: AsyncParsableCommand {
         }
         let simulation = Simulation(scenario: parsed, log: log)
         for (path, loaded) in plugins {
-            for descriptor in loaded.controllers {
-                do {
-                    try simulation.install(descriptor)
-                } catch {
-                    throw CLIError("error: cannot load plugin \(path): plugin \"\(loaded.name)\": \(error.message)", exitCode: 2)
-                }
+            do {
+                try loaded.register(from: path) { descriptor throws(RegistryError) in try simulation.install(descriptor) }
+            } catch {
+                throw CLIError("error: \(error)", exitCode: 2)
             }
         }
         let wallStart = ContinuousClock.now

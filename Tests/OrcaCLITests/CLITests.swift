@@ -128,13 +128,7 @@ struct RunCommandTests {
               containers: [{name: c, image: busybox}]
         """
         #expect(try run("orca", ["apply", "-f", "-", "--data", data], stdin: manifest).status == 0)
-        let server = Process()
-        server.executableURL = productsDirectory.appendingPathComponent("orca")
-        server.arguments = ["run", "--data", data]
-        server.standardOutput = Pipe()
-        server.standardError = Pipe()
-        try server.run()
-        defer { if server.isRunning { server.terminate() } }
+        let server = try Server(["run", "--data", data])
 
         // Finish the Job from this process (no Job controller runs here), through the store.
         let store = Store(log: try LMDBEventLog(path: data))
@@ -155,9 +149,7 @@ struct RunCommandTests {
         #expect(deleting, "the ttl-after-finished controller in `orca run` deleted the Job")
         let history = try run("orca", ["log", "--data", data])
         #expect(history.stdout.contains("Job/default/short\tcontroller/ttl-after-finished"), "\(history.stdout)")
-        server.interrupt()
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
+        #expect(server.stop().status == 0)
     }
 
     @Test("orca run --nodes N registers simulated nodes whose kubelets run a pod applied from another shell")
@@ -169,13 +161,7 @@ struct RunCommandTests {
         #expect(negative.stderr.contains("--nodes must be 0 or more"), "\(negative.stderr)")
         #expect(!FileManager.default.fileExists(atPath: data), "a rejected run creates nothing")
 
-        let server = Process()
-        server.executableURL = productsDirectory.appendingPathComponent("orca")
-        server.arguments = ["run", "--data", data, "--nodes", "2"]
-        server.standardOutput = Pipe()
-        server.standardError = Pipe()
-        try server.run()
-        defer { if server.isRunning { server.terminate() } }
+        let server = try Server(["run", "--data", data, "--nodes", "2"])
 
         let pod = """
         apiVersion: v1
@@ -184,22 +170,12 @@ struct RunCommandTests {
         spec:
           containers: [{name: c, image: nginx}]
         """
-        // The data directory may not exist until `orca run` has opened it.
-        var applied = false
-        for _ in 0..<200 where !applied {
-            applied = try run("orca", ["apply", "-f", "-", "--data", data], stdin: pod).status == 0
-            if !applied { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(applied)
-        var running: JSONValue?
-        for _ in 0..<150 {
+        #expect(try await applyWhenReady(pod, data: data))
+        let running = try await poll(attempts: 150) { () throws -> JSONValue? in
             let got = try run("orca", ["get", "pod", "web", "-o", "json", "--data", data])
-            if got.status == 0, let json = try? JSONValue.parse(got.stdout),
-               json[path: ["status", "phase"]]?.stringValue == "Running" {
-                running = json
-                break
-            }
-            try await Task.sleep(for: .milliseconds(100))
+            guard got.status == 0, let json = try? JSONValue.parse(got.stdout),
+                  json[path: ["status", "phase"]]?.stringValue == "Running" else { return nil }
+            return json
         }
         let json = try #require(running, "the pod is Running within 15 s")
         let node = json[path: ["spec", "nodeName"]]?.stringValue ?? ""
@@ -213,8 +189,6 @@ struct RunCommandTests {
         #expect(nodes.stdout.contains("node-2   Ready"), "\(nodes.stdout)")
         let leases = try run("orca", ["get", "leases", "-n", "kube-node-lease", "--data", data])
         #expect(leases.stdout.contains("node-1") && leases.stdout.contains("node-2"), "\(leases.stdout)")
-        server.interrupt()
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
+        #expect(server.stop().status == 0)
     }
 }

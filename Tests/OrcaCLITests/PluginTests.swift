@@ -20,7 +20,8 @@ struct PluginTests {
         try "not a library".write(toFile: text, atomically: true, encoding: .utf8)
         let notELF = try run("orca", ["run", "--plugin", text, "--data", data])
         #expect(notELF.status != 0)
-        #expect(notELF.stderr.contains("cannot load plugin \(text):"), "\(notELF.stderr)")
+        #expect(notELF.stderr.contains("cannot load plugin \(text):") && notELF.stderr.contains("(a plugin is a shared library built with"),
+                "the loader's own reason, then the hint: \(notELF.stderr)")
 
         // libOrca.so is a real Swift library, but it exports no entry point.
         let runtime = productsDirectory.appendingPathComponent("libOrca.so").path
@@ -48,14 +49,7 @@ struct PluginTests {
     func liveDrain() async throws {
         let dir = TemporaryDirectory()
         let data = dir.sub("data")
-        let server = Process()
-        server.executableURL = productsDirectory.appendingPathComponent("orca")
-        server.arguments = ["run", "--data", data, "--nodes", "2", "--plugin", pluginPath]
-        let stderr = Pipe()
-        server.standardOutput = Pipe()
-        server.standardError = stderr
-        try server.run()
-        defer { if server.isRunning { server.terminate() } }
+        let server = try Server(["run", "--data", data, "--nodes", "2", "--plugin", pluginPath])
 
         let replicaSet = """
         apiVersion: apps/v1
@@ -70,19 +64,12 @@ struct PluginTests {
               terminationGracePeriodSeconds: 1
               containers: [{name: c, image: nginx}]
         """
-        var applied = false
-        for _ in 0..<200 where !applied {
-            applied = try run("orca", ["apply", "-f", "-", "--data", data], stdin: replicaSet).status == 0
-            if !applied { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(applied)
+        #expect(try await applyWhenReady(replicaSet, data: data))
         // Wait for both nodes to hold pods, so the drain has something to move.
-        var onNode1 = 0
-        for _ in 0..<150 where onNode1 == 0 {
-            onNode1 = try pods(data).filter { $0.node == "node-1" && $0.phase == "Running" }.count
-            if onNode1 == 0 { try await Task.sleep(for: .milliseconds(100)) }
+        let onNode1 = try await poll(attempts: 150) {
+            try pods(data).contains { $0.node == "node-1" && $0.phase == "Running" } ? true : nil
         }
-        try #require(onNode1 > 0, "the scheduler spread the pods over both nodes")
+        try #require(onNode1 == true, "the scheduler spread the pods over both nodes")
 
         let drain = try run("orca", ["apply", "-f", "-", "--data", data], stdin: """
         apiVersion: v1
@@ -90,26 +77,19 @@ struct PluginTests {
         metadata: {name: node-1, annotations: {drain.orca.dev/requested: "true"}}
         """)
         #expect(drain.status == 0, "\(drain.stderr)")
-        var drained: JSONValue?
-        for _ in 0..<200 where drained == nil {
-            let got = try run("orca", ["get", "node", "node-1", "-o", "json", "--data", data])
-            if let node = try? JSONValue.parse(got.stdout),
-               node[path: ["metadata", "annotations", "drain.orca.dev/status"]]?.stringValue == "Drained" {
-                drained = node
-            } else {
-                try await Task.sleep(for: .milliseconds(100))
-            }
+        let drained = try await poll(attempts: 200) { () throws -> JSONValue? in
+            let node = try nodeOne(data)
+            return node?[path: ["metadata", "annotations", "drain.orca.dev/status"]]?.stringValue == "Drained" ? node : nil
         }
         let node = try #require(drained, "node-1 is Drained within 20 s")
         #expect(node[path: ["spec", "unschedulable"]] == .bool(true))
         // The ReplicaSet replaced every evicted pod on the remaining node.
-        var final: [(name: String, node: String, phase: String)] = []
-        for _ in 0..<150 {
-            final = try pods(data)
-            if final.count == 4, final.allSatisfy({ $0.node == "node-2" && $0.phase == "Running" }) { break }
-            try await Task.sleep(for: .milliseconds(100))
+        let moved = try await poll(attempts: 150) {
+            let now = try pods(data)
+            return now.count == 4 && now.allSatisfy({ $0.node == "node-2" && $0.phase == "Running" }) ? true : nil
         }
-        #expect(final.count == 4 && final.allSatisfy { $0.node == "node-2" && $0.phase == "Running" }, "\(final)")
+        let final = try pods(data)
+        #expect(moved == true, "\(final)")
         let events = try run("orca", ["get", "events", "-o", "json", "--data", data])
         #expect(events.stdout.contains("\"reason\": \"NodeDrained\""), "the plugin records its Event")
 
@@ -120,22 +100,15 @@ struct PluginTests {
         metadata: {name: node-1, annotations: {}}
         """)
         #expect(undo.status == 0, "\(undo.stderr)")
-        var uncordoned = false
-        for _ in 0..<100 where !uncordoned {
-            let got = try run("orca", ["get", "node", "node-1", "-o", "json", "--data", data])
-            if let node = try? JSONValue.parse(got.stdout), node[path: ["spec", "unschedulable"]] == nil,
-               node[path: ["metadata", "annotations", "drain.orca.dev/status"]] == nil {
-                uncordoned = true
-            } else {
-                try await Task.sleep(for: .milliseconds(100))
-            }
+        let uncordoned = try await poll(attempts: 100) {
+            guard let node = try nodeOne(data) else { return nil as Bool? }
+            return node[path: ["spec", "unschedulable"]] == nil
+                && node[path: ["metadata", "annotations", "drain.orca.dev/status"]] == nil ? true : nil
         }
-        #expect(uncordoned)
-        server.interrupt()
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
-        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(log.contains("loaded plugin \"node-drain\""), "\(log)")
+        #expect(uncordoned == true)
+        let stopped = server.stop()
+        #expect(stopped.status == 0)
+        #expect(stopped.stderr.contains("loaded plugin \"node-drain\""), "\(stopped.stderr)")
     }
 
     @Test("orca simulate --plugin: the plugin runs in the deterministic simulation; two runs give the same log")
@@ -176,6 +149,10 @@ struct PluginTests {
             exports.append(try run("orca", ["log", "--data", data, "-o", "json"]).stdout)
         }
         #expect(!exports[0].isEmpty && exports[0] == exports[1], "same scenario, same seed, same plugin: the same log")
+    }
+
+    func nodeOne(_ data: String) throws -> JSONValue? {
+        try JSONValue.parse(try run("orca", ["get", "node", "node-1", "-o", "json", "--data", data]).stdout)
     }
 
     func pods(_ data: String) throws -> [(name: String, node: String, phase: String)] {

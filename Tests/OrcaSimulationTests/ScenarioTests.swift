@@ -11,6 +11,11 @@ let scenariosDirectory = URL(fileURLWithPath: #filePath).deletingLastPathCompone
 let scenarioFiles: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: scenariosDirectory.path)) ?? [])
     .filter { $0.hasSuffix(".yaml") }.sorted()
 
+/// The parsed scenario `file` of Tests/Scenarios.
+func loadScenario(_ file: String) throws -> Scenario {
+    try Scenario.parse(try String(contentsOf: scenariosDirectory.appendingPathComponent(file), encoding: .utf8), file: file)
+}
+
 func temporaryLog() throws -> (LMDBEventLog, String) {
     let path = NSTemporaryDirectory() + "orca-sim-" + UUID().uuidString
     return (try LMDBEventLog(path: path, options: .init(create: true, durability: .unsynced, commits: .inline)), path)
@@ -23,8 +28,7 @@ struct ScenarioTests {
 
     @Test("every expectation of the scenario holds", arguments: scenarioFiles)
     func scenarioHolds(_ file: String) async throws {
-        let text = try String(contentsOf: scenariosDirectory.appendingPathComponent(file), encoding: .utf8)
-        let scenario = try Scenario.parse(text, file: file)
+        let scenario = try loadScenario(file)
         #expect(!scenario.expectations.isEmpty, "a scenario test must assert something")
         let (log, path) = try temporaryLog()
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -42,8 +46,7 @@ struct IdentityAcrossScenarios {
     /// changes while it lives.
     @Test("no UID is ever reused", arguments: scenarioFiles)
     func noUIDReuse(_ file: String) async throws {
-        let text = try String(contentsOf: scenariosDirectory.appendingPathComponent(file), encoding: .utf8)
-        let scenario = try Scenario.parse(text, file: file)
+        let scenario = try loadScenario(file)
         let (log, path) = try temporaryLog()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try await Simulation(scenario: scenario, log: log).run()
@@ -72,8 +75,7 @@ struct IdempotenceAcrossScenarios {
     /// controller's 1 s batching, are left to their timer).
     @Test("re-running every reconcile of the workload controllers, scheduler, taint eviction and TTL writes nothing", arguments: scenarioFiles)
     func idempotent(_ file: String) async throws {
-        let text = try String(contentsOf: scenariosDirectory.appendingPathComponent(file), encoding: .utf8)
-        let scenario = try Scenario.parse(text, file: file)
+        let scenario = try loadScenario(file)
         let (log, path) = try temporaryLog()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let simulation = Simulation(scenario: scenario, log: log)

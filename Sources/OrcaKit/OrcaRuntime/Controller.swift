@@ -102,7 +102,7 @@ public final class Controller: Sendable {
         }
         switch mapping {
         case .same:
-            add(ReconcileRequest(event.record))
+            break  // answered above
         case .controllerOwner:
             for record in records {
                 for owner in Unstructured(record.object).ownerReferences where owner.controller == true && owner.kind == primary {

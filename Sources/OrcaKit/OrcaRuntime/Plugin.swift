@@ -42,6 +42,19 @@ public final class OrcaPlugin: Sendable {
         self.controllers = controllers
     }
 
+    /// Hands each controller to `add` (``ControllerRegistry/add(_:)``, or a simulation's
+    /// install); a refusal — a name already taken — becomes a ``PluginError`` naming the plugin
+    /// and the library at `path`.
+    public func register(from path: String, with add: (ControllerDescriptor) throws(RegistryError) -> Void) throws(PluginError) {
+        for descriptor in controllers {
+            do {
+                try add(descriptor)
+            } catch {
+                throw PluginError(path: path, message: "plugin \"\(name)\": \(error.message)")
+            }
+        }
+    }
+
     /// The plugin as the pointer `orca_plugin_entry` returns; `orca` takes ownership of it.
     public func retainedPointer() -> UnsafeMutableRawPointer {
         Unmanaged.passRetained(self).toOpaque()
@@ -106,19 +119,5 @@ public enum PluginLoader {
                 + "package, not on its targets, and build with the same toolchain")
         }
         return plugin
-    }
-
-    /// Adds every plugin's controllers to `registry`; a name already registered is an error
-    /// naming the plugin.
-    public static func register(_ plugins: [(path: String, plugin: OrcaPlugin)], into registry: inout ControllerRegistry) throws(PluginError) {
-        for (path, plugin) in plugins {
-            for descriptor in plugin.controllers {
-                do {
-                    try registry.add(descriptor)
-                } catch {
-                    throw PluginError(path: path, message: "plugin \"\(plugin.name)\": \(error.message)")
-                }
-            }
-        }
     }
 }
