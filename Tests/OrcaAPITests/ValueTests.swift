@@ -30,6 +30,41 @@ struct ValueTests {
         #expect(throws: BinaryDecodingError.self) { try BinaryCodec.decode([99]) }
     }
 
+    @Test("skipping checks exactly what decoding checks, and a path read decodes only its value")
+    func skipAndPathRead() throws {
+        let value = try JSONValue.parse(sample)
+        let bytes = BinaryCodec.encode(value)
+        func outcomes(_ b: [UInt8]) -> (skip: Bool, decode: Bool) {
+            b.withUnsafeBytes { buffer in
+                var skipper = BinaryReader(bytes: buffer)
+                let skipped = (try? skipper.skipJSONValue()) != nil && skipper.isAtEnd
+                return (skipped, (try? BinaryCodec.decode(buffer)) != nil)
+            }
+        }
+        #expect(outcomes(bytes) == (true, true))
+        // Every truncation, and every single-byte corruption of every position, is judged alike.
+        for cut in 0..<bytes.count { #expect(outcomes(Array(bytes.prefix(cut))) == (false, false)) }
+        var disagreements: [String] = []
+        for i in bytes.indices {
+            for replacement: UInt8 in [0, 5, 7, 9, 0x7F, 0x80, 0xC3, 0xFF] where replacement != bytes[i] {
+                var corrupt = bytes
+                corrupt[i] = replacement
+                let o = outcomes(corrupt)
+                if o.skip != o.decode { disagreements.append("byte \(i) = \(replacement): skip \(o.skip), decode \(o.decode)") }
+            }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+        // A path read gives what the tree gives, for present and missing paths alike.
+        for path in [["kind"], ["metadata", "name"], ["metadata", "labels"], ["metadata", "labels", "a"], ["arr"],
+                     ["s"], ["x"], ["missing"], ["metadata", "missing"], ["n", "deeper"], []] {
+            let read = bytes.withUnsafeBytes { buffer -> JSONValue?? in
+                var reader = BinaryReader(bytes: buffer)
+                return try? reader.readJSONValue(at: path)
+            }
+            #expect(read == .some(value[path: path]), "\(path)")
+        }
+    }
+
     @Test("YAML documents, Lists of documents and YAML 1.1 scalars")
     func yaml() throws {
         let docs = try JSONValue.parseYAMLDocuments("a: 1\nb: \"1\"\nc: yes\nd: ~\n---\n---\n- x\n")

@@ -28,6 +28,32 @@ struct LMDBEventLogTests {
         #expect(try reopened.current(ObjectKey(kind: "Pod", namespace: "default", name: "a"))?.seq == 1)
     }
 
+    @Test("a record read from the log keeps its object encoded until used: fields read alone, the object built once for every copy")
+    func lazyObjects() async throws {
+        let dir = TemporaryDirectory()
+        let log = try LMDBEventLog(path: dir.sub("data"))
+        let written = try await log.append([podDraft("a"), podDraft("b")])
+        let read = try log.read(from: 1, limit: 10)
+        #expect(read.count == 2)
+        let a = read[0]
+        #expect(!a.isDecoded)
+        // Field reads (including the stamped resourceVersion) match the tree and build nothing.
+        for path in [["metadata", "name"], ["metadata", "resourceVersion"], ["spec", "containers"], ["kind"], ["spec", "nope"]] {
+            #expect(a.value(at: path) == written[0].object[path: path], "\(path)")
+        }
+        #expect(a.value(at: ["metadata", "resourceVersion"]) == "1")
+        #expect(!a.isDecoded)
+        let copy = a
+        #expect(a.object == written[0].object)
+        #expect(a.isDecoded && copy.isDecoded)
+        #expect(read == written)
+        // Mutating a copy's object changes that copy only.
+        var changed = copy
+        changed.object[path: ["metadata", "name"]] = "z"
+        #expect(changed.value(at: ["metadata", "name"]) == "z")
+        #expect(a.value(at: ["metadata", "name"]) == "a")
+    }
+
     @Test("the data directory is created with mode 0700")
     func directoryMode() throws {
         let dir = TemporaryDirectory()

@@ -1,4 +1,5 @@
 public import OrcaAPI
+import Synchronization
 
 /// What an event did to its object, in Kubernetes' watch vocabulary.
 public enum EventType: String, Sendable, Hashable, CaseIterable {
@@ -28,6 +29,11 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
 ///
 /// `seq` is the record's position in the log (1, 2, 3…) and is the resourceVersion the store
 /// gives the object. For `deleted` events, `object` is the object's final state.
+///
+/// A record read from a log's bytes keeps its object encoded until first use: reading `object`
+/// decodes it once (every copy of the record shares the result), and ``value(at:)`` reads one
+/// field without decoding the rest. The bytes were fully checked when the record was read, so
+/// a corrupt log still fails at the read, never later.
 public struct EventRecord: Sendable, Hashable {
     public var seq: UInt64
     public var time: Timestamp
@@ -40,10 +46,21 @@ public struct EventRecord: Sendable, Hashable {
     public var actor: String
     /// The seq of the event whose handling produced this one, when known.
     public var cause: UInt64?
-    public var object: JSONValue
+    var payload: Payload
+
+    enum Payload: Sendable {
+        case value(JSONValue)
+        case encoded(EncodedObject)
+    }
 
     public init(seq: UInt64, time: Timestamp, type: EventType, kind: String, namespace: String, name: String,
                 uid: String, actor: String, cause: UInt64?, object: JSONValue) {
+        self.init(seq: seq, time: time, type: type, kind: kind, namespace: namespace, name: name, uid: uid,
+                  actor: actor, cause: cause, payload: .value(object))
+    }
+
+    init(seq: UInt64, time: Timestamp, type: EventType, kind: String, namespace: String, name: String,
+         uid: String, actor: String, cause: UInt64?, payload: Payload) {
         self.seq = seq
         self.time = time
         self.type = type
@@ -53,12 +70,142 @@ public struct EventRecord: Sendable, Hashable {
         self.uid = uid
         self.actor = actor
         self.cause = cause
-        self.object = object
+        self.payload = payload
+    }
+
+    /// The object as it was after this event.
+    public var object: JSONValue {
+        get {
+            switch payload {
+            case .value(let v): return v
+            case .encoded(let e): return e.value
+            }
+        }
+        _modify {
+            var v: JSONValue
+            switch payload {
+            case .value(let x): v = x
+            case .encoded(let e): v = e.value
+            }
+            payload = .value(.null)  // drop this reference so the mutation below is in place
+            defer { payload = .value(v) }
+            yield &v
+        }
+    }
+
+    /// The value at `path` (object keys) in ``object``, e.g. `["spec", "nodeName"]`; nil when
+    /// absent. For a record still encoded, only that value is decoded: what informer indexes and
+    /// event mappings use, so that an object nobody reads in full is never built.
+    public func value(at path: [String]) -> JSONValue? {
+        switch payload {
+        case .value(let v): return v[path: path]
+        case .encoded(let e): return e.value(at: path)
+        }
+    }
+
+    /// Whether ``object`` has been built (false while the record's object is still encoded).
+    public var isDecoded: Bool {
+        if case .encoded(let e) = payload { return e.isDecoded }
+        return true
     }
 
     public var key: ObjectKey { ObjectKey(kind: kind, namespace: namespace, name: name) }
     /// `kind/namespace/name@seq`, how logs name an event.
     public var label: String { "\(key)@\(seq)" }
+
+    public static func == (lhs: EventRecord, rhs: EventRecord) -> Bool {
+        lhs.seq == rhs.seq && lhs.time == rhs.time && lhs.type == rhs.type && lhs.kind == rhs.kind
+            && lhs.namespace == rhs.namespace && lhs.name == rhs.name && lhs.uid == rhs.uid && lhs.actor == rhs.actor
+            && lhs.cause == rhs.cause && lhs.object == rhs.object
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(seq)
+        hasher.combine(time)
+        hasher.combine(type)
+        hasher.combine(kind)
+        hasher.combine(namespace)
+        hasher.combine(name)
+        hasher.combine(uid)
+        hasher.combine(actor)
+        hasher.combine(cause)
+        hasher.combine(object)
+    }
+}
+
+extension EventRecord {
+    /// `metadata.ownerReferences`, read without building the rest of the object.
+    public var ownerReferences: [OwnerReference] {
+        value(at: ["metadata", "ownerReferences"])?.arrayValue?.compactMap(OwnerReference.init(json:)) ?? []
+    }
+
+    /// `metadata.labels`, read without building the rest of the object.
+    public var labels: [String: String] {
+        guard let object = value(at: ["metadata", "labels"])?.objectValue else { return [:] }
+        var out: [String: String] = [:]
+        for entry in object { if let s = entry.value.stringValue { out[entry.key] = s } }
+        return out
+    }
+}
+
+/// A record's object as the log stored it (``BinaryCodec`` bytes, already checked), decoded on
+/// first use; the bytes are released once decoded. Shared by every copy of the record.
+final class EncodedObject: Sendable {
+    enum State {
+        case encoded([UInt8])
+        case decoded(JSONValue)
+    }
+
+    let seq: UInt64
+    let state: Mutex<State>
+
+    init(bytes: [UInt8], seq: UInt64) {
+        self.seq = seq
+        state = Mutex(.encoded(bytes))
+    }
+
+    var value: JSONValue {
+        state.withLock { state -> JSONValue in
+            switch state {
+            case .decoded(let v):
+                return v
+            case .encoded(let bytes):
+                let v = Self.decode(bytes, seq: seq)
+                state = .decoded(v)
+                return v
+            }
+        }
+    }
+
+    func value(at path: [String]) -> JSONValue? {
+        state.withLock { state -> JSONValue? in
+            switch state {
+            case .decoded(let v):
+                return v[path: path]
+            case .encoded(let bytes):
+                return bytes.withUnsafeBytes { b -> JSONValue? in
+                    var reader = BinaryReader(bytes: b, recordSeq: seq)
+                    return (try? reader.readJSONValue(at: path)) ?? nil
+                }
+            }
+        }
+    }
+
+    var isDecoded: Bool {
+        state.withLock { state -> Bool in
+            if case .decoded = state { return true }
+            return false
+        }
+    }
+
+    /// The checked bytes decode without error; `.null` stands in for the impossible failure
+    /// rather than a trap.
+    static func decode(_ bytes: [UInt8], seq: UInt64) -> JSONValue {
+        bytes.withUnsafeBytes { b -> JSONValue in
+            var reader = BinaryReader(bytes: b, recordSeq: seq)
+            return (try? reader.readJSONValue()) ?? .null
+        }
+    }
 }
 
 /// An event about to be appended; the log assigns its seq.

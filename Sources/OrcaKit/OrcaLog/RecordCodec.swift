@@ -69,10 +69,14 @@ public enum RecordCodec {
         let uid = try r.readString()
         let actor = try r.readString()
         let c = try r.readVarint()
-        let object = try r.readJSONValue()
+        // The object is checked in full here (a corrupt record fails now, not when it is used)
+        // but kept as bytes: it is built on first use, and fields can be read without building it.
+        let start = r.offset
+        try r.skipJSONValue()
         guard r.isAtEnd else { throw BinaryDecodingError(message: "trailing bytes after record", offset: r.offset) }
+        let object = EncodedObject(bytes: Array(UnsafeRawBufferPointer(rebasing: bytes[start...])), seq: seq)
         return EventRecord(seq: seq, time: time, type: type, kind: kind, namespace: namespace, name: name, uid: uid,
-                           actor: actor, cause: c == 0 ? nil : c - 1, object: object)
+                           actor: actor, cause: c == 0 ? nil : c - 1, payload: .encoded(object))
     }
 
     public static func decode(seq: UInt64, bytes: [UInt8]) throws(BinaryDecodingError) -> EventRecord {

@@ -105,36 +105,36 @@ public final class Controller: Sendable {
             break  // answered above
         case .controllerOwner:
             for record in records {
-                for owner in Unstructured(record.object).ownerReferences where owner.controller == true && owner.kind == primary {
+                for owner in record.ownerReferences where owner.controller == true && owner.kind == primary {
                     add(ReconcileRequest(namespace: record.namespace, name: owner.name))
                 }
             }
         case .selector:
             let candidates = context.snapshot(primary)
             for record in records {
-                let labels = Unstructured(record.object).labels
+                let labels = record.labels
                 for object in candidates.list(namespace: record.namespace) {
-                    guard let selector = LabelSelector(specSelector: object.object[path: ["spec", "selector"]]) else { continue }
+                    guard let selector = LabelSelector(specSelector: object.value(at: ["spec", "selector"])) else { continue }
                     if selector.matches(labels) { add(ReconcileRequest(object)) }
                 }
             }
         case .controllerOwnerOrAdopters:
             if case .updated(let old, let new) = event, old.seq == new.seq { return [] }
             for record in records {
-                let object = Unstructured(record.object)
-                if let owner = object.ownerReferences.first(where: { $0.controller == true }) {
+                if let owner = record.ownerReferences.first(where: { $0.controller == true }) {
                     if owner.kind == primary { add(ReconcileRequest(namespace: record.namespace, name: owner.name)) }
                     continue
                 }
                 if case .deleted = event { continue }
+                let labels = record.labels
                 for candidate in context.snapshot(primary).list(namespace: record.namespace) {
-                    guard let selector = LabelSelector(specSelector: candidate.object[path: ["spec", "selector"]]), !selector.isEmpty else { continue }
-                    if selector.matches(object.labels) { add(ReconcileRequest(candidate)) }
+                    guard let selector = LabelSelector(specSelector: candidate.value(at: ["spec", "selector"])), !selector.isEmpty else { continue }
+                    if selector.matches(labels) { add(ReconcileRequest(candidate)) }
                 }
             }
         case .nodeName:
             for record in records {
-                if let node = record.object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty {
+                if let node = record.value(at: ["spec", "nodeName"])?.stringValue, !node.isEmpty {
                     add(ReconcileRequest(name: node))
                 }
             }

@@ -42,25 +42,25 @@ public enum IndexName {
     public static let labels = "labels"
 
     static func hasController(_ record: EventRecord) -> Bool {
-        guard case .array(let owners)? = record.object[path: ["metadata", "ownerReferences"]] else { return false }
+        guard case .array(let owners)? = record.value(at: ["metadata", "ownerReferences"]) else { return false }
         return owners.contains { $0["controller"] == .bool(true) }
     }
 
     static func labelPairs(_ record: EventRecord) -> [String] {
-        guard case .object(let labels)? = record.object[path: ["metadata", "labels"]] else { return [] }
+        guard case .object(let labels)? = record.value(at: ["metadata", "labels"]) else { return [] }
         return labels.map { $0.key + "=" + ($0.value.stringValue ?? "") }
     }
 
     static let builtIn: [String: IndexFunction] = [
         namespace: { [$0.namespace] },
         controllerUID: { record in
-            guard case .array(let owners)? = record.object[path: ["metadata", "ownerReferences"]] else { return [] }
+            guard case .array(let owners)? = record.value(at: ["metadata", "ownerReferences"]) else { return [] }
             return owners.compactMap { owner in
                 owner["controller"] == .bool(true) ? owner["uid"]?.stringValue : nil
             }
         },
         nodeName: { record in
-            guard let node = record.object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty else { return [] }
+            guard let node = record.value(at: ["spec", "nodeName"])?.stringValue, !node.isEmpty else { return [] }
             return [node]
         },
         orphans: { record in hasController(record) ? [] : [record.namespace] },
@@ -128,7 +128,7 @@ public struct CacheSnapshot: Sendable {
     /// the whole namespace.
     public func selecting(_ selector: [String: String], namespace: String) -> [EventRecord] {
         let matches = { (record: EventRecord) -> Bool in
-            guard case .object(let labels)? = record.object[path: ["metadata", "labels"]] else { return selector.isEmpty }
+            guard case .object(let labels)? = record.value(at: ["metadata", "labels"]) else { return selector.isEmpty }
             return selector.allSatisfy { labels[$0.key]?.stringValue == $0.value }
         }
         guard let index = indexes[IndexName.labels], !selector.isEmpty else { return list(namespace: namespace).filter(matches) }

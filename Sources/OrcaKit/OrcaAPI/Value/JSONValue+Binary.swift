@@ -274,6 +274,84 @@ public struct BinaryReader {
         return v
     }
 
+    /// Steps over one value, checking it exactly as ``readJSONValue()`` would (tags, lengths,
+    /// dictionary entries, UTF-8, nesting, tag 9 only inside a record) without building it: no
+    /// allocation for ASCII strings. After it succeeds, decoding the same bytes cannot fail.
+    public mutating func skipJSONValue() throws(BinaryDecodingError) { try skipValue(depth: 0) }
+
+    mutating func skipValue(depth: Int) throws(BinaryDecodingError) {
+        guard depth < 512 else { throw error("nesting too deep") }
+        let tag = try readByte()
+        switch tag {
+        case 0, 1, 2: return
+        case 3: _ = try readVarint()
+        case 4:
+            guard bytes.count - offset >= 8 else { throw error("unexpected end of data in double") }
+            offset += 8
+        case 5: try skipUTF8(count: try readLength())
+        case 8:
+            let i = try readVarint()
+            guard i < UInt64(BinaryCodec.dictionary.count) else { throw error("unknown dictionary entry \(i)") }
+        case 9:
+            guard recordSeq != nil else { throw error("a record-seq value outside a log record") }
+        case 6:
+            let n = try readLength()
+            for _ in 0..<n { try skipValue(depth: depth + 1) }
+        case 7:
+            let n = try readLength()
+            for _ in 0..<n {
+                let k = try readVarint()
+                if k & 1 == 0 {
+                    guard k >> 1 < UInt64(BinaryCodec.dictionary.count) else { throw error("unknown dictionary key \(k >> 1)") }
+                } else {
+                    guard k >> 1 <= UInt64(bytes.count - offset) else { throw error("key exceeds the remaining data") }
+                    try skipUTF8(count: Int(k >> 1))
+                }
+                try skipValue(depth: depth + 1)
+            }
+        default:
+            throw error("unknown value tag \(tag)")
+        }
+    }
+
+    mutating func skipUTF8(count n: Int) throws(BinaryDecodingError) {
+        guard n <= bytes.count - offset else { throw error("string exceeds the remaining data") }
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])
+        guard FastStrings.isASCII(slice) || String(validating: slice.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil else {
+            throw error("invalid UTF-8")
+        }
+        offset += n
+    }
+
+    /// Decodes only the value at `path` (object keys from the value at the cursor), stepping
+    /// over every member that is not on the path; nil when a step is missing or not an object.
+    /// The bytes are expected to have been checked with ``skipJSONValue()``.
+    public mutating func readJSONValue(at path: [String]) throws(BinaryDecodingError) -> JSONValue? {
+        for component in path {
+            guard try readByte() == 7 else { return nil }
+            let n = try readLength()
+            let wanted = BinaryCodec.dictionaryIndex.index(of: component).map { UInt64($0) }
+            let wantedCount = component.utf8.count
+            var found = false
+            for _ in 0..<n {
+                let k = try readVarint()
+                if k & 1 == 0 {
+                    if k >> 1 == wanted { found = true; break }
+                } else {
+                    let len = Int(k >> 1)
+                    guard len <= bytes.count - offset else { throw error("key exceeds the remaining data") }
+                    let match = len == wantedCount
+                        && component.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + len)]))
+                    offset += len
+                    if match { found = true; break }
+                }
+                try skipValue(depth: 1)
+            }
+            guard found else { return nil }
+        }
+        return try readValue(depth: 0)
+    }
+
     /// Reads one value in ``BinaryCodec``'s encoding.
     public mutating func readJSONValue() throws(BinaryDecodingError) -> JSONValue { try readValue(depth: 0) }
 
