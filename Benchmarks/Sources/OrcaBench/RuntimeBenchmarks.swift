@@ -4,7 +4,8 @@ import OrcaLMDB
 
 /// Runtime benchmarks: informer apply from the log, work-queue throughput, and the runtime's own
 /// cost per reconcile (no-op reconciler).
-func benchRuntime(events: Int, runs: Int) async throws {
+/// (e) alone (also `orca-bench informer`, a clean profile for `perf record`).
+func benchInformerApply(events: Int, runs: Int) async throws {
     print("## (e) informer apply: \(grouped(Double(events))) Pod events from the log into a shared informer (one core)")
     let dir = Measure.temporaryDirectory("informer")
     defer { Measure.remove(dir) }
@@ -30,6 +31,11 @@ func benchRuntime(events: Int, runs: Int) async throws {
     }
     print("read + decode + apply: \(grouped(Measure.median(rates))) events/s  runs \(runsText(rates))   target >= 250,000")
     print()
+
+}
+
+func benchRuntime(events: Int, runs: Int) async throws {
+    try await benchInformerApply(events: events, runs: runs)
 
     print("## (f) work queue: add + get + done, 1,000,000 operations over 10,000 keys")
     var queueRates: [Double] = []

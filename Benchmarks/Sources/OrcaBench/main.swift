@@ -6,7 +6,7 @@ import Foundation
 // same run.
 
 let which = CommandLine.arguments.dropFirst().first ?? "all"
-let known = ["all", "append", "group", "scan", "runtime", "micro", "encode", "decode", "simulate", "sim-pods", "sim-replicasets", "sim-nodes"]
+let known = ["all", "append", "group", "scan", "runtime", "informer", "micro", "encode", "decode", "simulate", "sim-pods", "sim-replicasets", "sim-nodes"]
 guard known.contains(which) else {
     print("usage: orca-bench [\(known.joined(separator: "|"))]")
     exit(2)
@@ -23,6 +23,7 @@ do {
     if which == "all" || which == "append" { try await benchAppend(events: 200_000, batch: 1_000, runs: 5) }
     if which == "all" || which == "group" { try await benchGroupCommit(writers: 16, perWriter: 250, sequential: 1_000, runs: 5) }
     if which == "all" || which == "runtime" { try await benchRuntime(events: 300_000, runs: 3) }
+    if which == "informer" { try await benchInformerApply(events: 300_000, runs: 5) }
     if which == "simulate" || which == "sim-pods" { try await benchSimulatePods() }
     if which == "simulate" || which == "sim-replicasets" { try await benchSimulateReplicaSets() }
     if which == "simulate" || which == "sim-nodes" { try await benchSimulateNodeFailure() }

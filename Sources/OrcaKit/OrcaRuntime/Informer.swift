@@ -41,9 +41,17 @@ public enum IndexName {
     /// adds it with ``InformerIndex/labels(of:)``.
     public static let labels = "labels"
 
-    static func hasController(_ record: EventRecord) -> Bool {
-        guard case .array(let owners)? = record.value(at: ["metadata", "ownerReferences"]) else { return false }
-        return owners.contains { $0["controller"] == .bool(true) }
+    /// The UIDs of the object's controller references, and whether it has one (a controller
+    /// reference without a UID still makes it no orphan): both owner indexes from one read.
+    static func controllers(_ record: EventRecord) -> (uids: [String], hasController: Bool) {
+        guard case .array(let owners)? = record.value(at: ["metadata", "ownerReferences"]) else { return ([], false) }
+        var uids: [String] = []
+        var has = false
+        for owner in owners where owner["controller"] == .bool(true) {
+            has = true
+            if let uid = owner["uid"]?.stringValue { uids.append(uid) }
+        }
+        return (uids, has)
     }
 
     static func labelPairs(_ record: EventRecord) -> [String] {
@@ -51,19 +59,16 @@ public enum IndexName {
         return labels.map { $0.key + "=" + ($0.value.stringValue ?? "") }
     }
 
+    static func nodeNameValues(_ record: EventRecord) -> [String] {
+        guard let node = record.value(at: ["spec", "nodeName"])?.stringValue, !node.isEmpty else { return [] }
+        return [node]
+    }
+
     static let builtIn: [String: IndexFunction] = [
         namespace: { [$0.namespace] },
-        controllerUID: { record in
-            guard case .array(let owners)? = record.value(at: ["metadata", "ownerReferences"]) else { return [] }
-            return owners.compactMap { owner in
-                owner["controller"] == .bool(true) ? owner["uid"]?.stringValue : nil
-            }
-        },
-        nodeName: { record in
-            guard let node = record.value(at: ["spec", "nodeName"])?.stringValue, !node.isEmpty else { return [] }
-            return [node]
-        },
-        orphans: { record in hasController(record) ? [] : [record.namespace] },
+        controllerUID: { controllers($0).uids },
+        nodeName: { nodeNameValues($0) },
+        orphans: { record in controllers(record).hasController ? [] : [record.namespace] },
     ]
 }
 
@@ -155,7 +160,14 @@ public final class Informer: Sendable {
     struct State {
         var objects = TreeDictionary<ObjectKey, EventRecord>()
         var indexes: [String: TreeDictionary<String, TreeSet<ObjectKey>>] = [:]
-        var indexFunctions: [String: IndexFunction]
+        /// The index functions, in name order; `filed` holds each object's values in this order.
+        var columns: [(name: String, function: IndexFunction)]
+        /// Names of `columns` still running the built-in function (a custom index may replace
+        /// one); the two owner indexes are then answered from one read of the owner references.
+        var builtInColumns: Set<String>
+        /// Every cached object's index values, as last filed: an update or delete unfiles these
+        /// instead of running the index functions on the old object again.
+        var filed: [ObjectKey: [[String]]] = [:]
         var seq: UInt64 = 0
         var synced = false
         /// Handlers with the name of the controller that registered them (nil for others).
@@ -166,8 +178,9 @@ public final class Informer: Sendable {
 
     init(kind: String) {
         self.kind = kind
-        var s = State(indexFunctions: IndexName.builtIn)
-        for name in s.indexFunctions.keys { s.indexes[name] = [:] }
+        var s = State(columns: IndexName.builtIn.map { ($0.key, $0.value) }.sorted { $0.name < $1.name },
+                      builtInColumns: Set(IndexName.builtIn.keys))
+        for column in s.columns { s.indexes[column.name] = [:] }
         state = Mutex(s)
     }
 
@@ -210,12 +223,12 @@ public final class Informer: Sendable {
     /// Adds an index; objects already cached are indexed at once.
     public func addIndex(_ name: String, _ function: @escaping IndexFunction) {
         state.withLock { s in
-            s.indexFunctions[name] = function
-            var index = TreeDictionary<String, TreeSet<ObjectKey>>()
-            for (key, record) in s.objects {
-                for value in function(record) { index[value, default: []].insert(key) }
-            }
-            s.indexes[name] = index
+            s.columns.removeAll { $0.name == name }
+            s.columns.append((name, function))
+            s.columns.sort { $0.name < $1.name }
+            s.builtInColumns.remove(name)
+            let records = Array(s.objects.values)
+            Self.refile(records, &s)
         }
     }
 
@@ -229,17 +242,14 @@ public final class Informer: Sendable {
             let key = record.key
             let old = s.objects[key]
             if record.type == .deleted {
-                guard let old else { return nil }
-                Self.unindex(old, &s)
+                guard old != nil else { return nil }
+                Self.file(key, nil, &s)
                 s.objects[key] = nil
                 return .deleted(record, finalStateUnknown: false)
             }
             s.objects[key] = record
-            if let old {
-                Self.reindex(old: old, new: record, &s)
-                return .updated(old: old, new: record)
-            }
-            Self.index(record, &s)
+            Self.file(key, Self.values(of: record, s), &s)
+            if let old { return .updated(old: old, new: record) }
             return .added(record, initialList: false)
         }
     }
@@ -263,8 +273,7 @@ public final class Informer: Sendable {
                 }
             }
             s.objects = fresh
-            for name in s.indexFunctions.keys { s.indexes[name] = [:] }
-            for record in records { Self.index(record, &s) }
+            Self.refile(records, &s)
             s.seq = max(s.seq, seq)
             s.synced = true
             return events
@@ -276,35 +285,67 @@ public final class Informer: Sendable {
         for event in events { for entry in handlers { entry.handler(event) } }
     }
 
-    static func index(_ record: EventRecord, _ s: inout State) {
-        for (name, function) in s.indexFunctions {
-            for value in function(record) { s.indexes[name, default: [:]][value, default: []].insert(record.key) }
+    /// The values each index files `record` under, in column order.
+    static func values(of record: EventRecord, _ s: State) -> [[String]] {
+        var owners: (uids: [String], hasController: Bool)?
+        var out: [[String]] = []
+        out.reserveCapacity(s.columns.count)
+        for column in s.columns {
+            if s.builtInColumns.contains(column.name) {
+                switch column.name {
+                case IndexName.namespace:
+                    out.append([record.namespace])
+                    continue
+                case IndexName.controllerUID, IndexName.orphans:
+                    let o = owners ?? IndexName.controllers(record)
+                    owners = o
+                    if column.name == IndexName.controllerUID {
+                        out.append(o.uids)
+                    } else {
+                        out.append(o.hasController ? [] : [record.namespace])
+                    }
+                    continue
+                default:
+                    break
+                }
+            }
+            out.append(column.function(record))
         }
+        return out
     }
 
-    /// Moves an updated object between index values, touching only the indexes whose values
-    /// changed (most updates change none).
-    static func reindex(old: EventRecord, new: EventRecord, _ s: inout State) {
-        for (name, function) in s.indexFunctions {
-            let before = function(old)
-            let after = function(new)
-            guard before != after else { continue }
-            for value in before where !after.contains(value) {
-                s.indexes[name]?[value]?.remove(old.key)
-                if s.indexes[name]?[value]?.isEmpty == true { s.indexes[name]?[value] = nil }
+    /// Files `key` under `values` (nil: unfiles it), touching only the index entries that
+    /// change (most updates change none).
+    static func file(_ key: ObjectKey, _ values: [[String]]?, _ s: inout State) {
+        let before = s.filed[key]
+        guard before != values else { return }
+        for (i, column) in s.columns.enumerated() {
+            let old = before?[i] ?? []
+            let new = values?[i] ?? []
+            guard old != new else { continue }
+            for value in old where !new.contains(value) {
+                s.indexes[column.name]?[value]?.remove(key)
+                if s.indexes[column.name]?[value]?.isEmpty == true { s.indexes[column.name]?[value] = nil }
             }
-            for value in after where !before.contains(value) {
-                s.indexes[name, default: [:]][value, default: []].insert(new.key)
+            for value in new where !old.contains(value) {
+                s.indexes[column.name, default: [:]][value, default: []].insert(key)
             }
         }
+        s.filed[key] = values
     }
 
-    static func unindex(_ record: EventRecord, _ s: inout State) {
-        for (name, function) in s.indexFunctions {
-            for value in function(record) {
-                s.indexes[name]?[value]?.remove(record.key)
-                if s.indexes[name]?[value]?.isEmpty == true { s.indexes[name]?[value] = nil }
+    /// Rebuilds every index and the filed values from `records`.
+    static func refile(_ records: [EventRecord], _ s: inout State) {
+        s.indexes = [:]
+        for column in s.columns { s.indexes[column.name] = [:] }
+        s.filed = [:]
+        s.filed.reserveCapacity(records.count)
+        for record in records {
+            let values = values(of: record, s)
+            for (i, column) in s.columns.enumerated() {
+                for value in values[i] { s.indexes[column.name, default: [:]][value, default: []].insert(record.key) }
             }
+            s.filed[record.key] = values
         }
     }
 }

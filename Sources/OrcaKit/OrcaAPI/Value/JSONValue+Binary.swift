@@ -277,7 +277,18 @@ public struct BinaryReader {
     /// Steps over one value, checking it exactly as ``readJSONValue()`` would (tags, lengths,
     /// dictionary entries, UTF-8, nesting, tag 9 only inside a record) without building it: no
     /// allocation for ASCII strings. After it succeeds, decoding the same bytes cannot fail.
-    public mutating func skipJSONValue() throws(BinaryDecodingError) { try skipValue(depth: 0) }
+    public mutating func skipJSONValue() throws(BinaryDecodingError) {
+        // A fast walk that only says yes or no; on no, the checked walk below finds the message.
+        if let base = bytes.baseAddress {
+            var walker = FastWalker(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, offset: offset,
+                                    allowsRecordSeq: recordSeq != nil)
+            if walker.skipValue(depth: 0) {
+                offset = walker.offset
+                return
+            }
+        }
+        try skipValue(depth: 0)
+    }
 
     mutating func skipValue(depth: Int) throws(BinaryDecodingError) {
         guard depth < 512 else { throw error("nesting too deep") }
@@ -327,28 +338,34 @@ public struct BinaryReader {
     /// over every member that is not on the path; nil when a step is missing or not an object.
     /// The bytes are expected to have been checked with ``skipJSONValue()``.
     public mutating func readJSONValue(at path: [String]) throws(BinaryDecodingError) -> JSONValue? {
+        guard let base = bytes.baseAddress else { throw error("unexpected end of data") }
+        var walker = FastWalker(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, offset: offset,
+                                allowsRecordSeq: recordSeq != nil)
         for component in path {
-            guard try readByte() == 7 else { return nil }
-            let n = try readLength()
+            guard walker.offset < walker.count else { throw error("unexpected end of data") }
+            guard walker.base[walker.offset] == 7 else { return nil }
+            walker.offset += 1
+            guard let n = walker.varint() else { throw error("malformed object") }
             let wanted = BinaryCodec.dictionaryIndex.index(of: component).map { UInt64($0) }
             let wantedCount = component.utf8.count
             var found = false
             for _ in 0..<n {
-                let k = try readVarint()
+                guard let k = walker.varint() else { throw error("malformed key") }
                 if k & 1 == 0 {
                     if k >> 1 == wanted { found = true; break }
                 } else {
                     let len = Int(k >> 1)
-                    guard len <= bytes.count - offset else { throw error("key exceeds the remaining data") }
+                    guard len <= walker.count - walker.offset else { throw error("key exceeds the remaining data") }
                     let match = len == wantedCount
-                        && component.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + len)]))
-                    offset += len
+                        && component.utf8.elementsEqual(UnsafeBufferPointer(start: walker.base + walker.offset, count: len))
+                    walker.offset += len
                     if match { found = true; break }
                 }
-                try skipValue(depth: 1)
+                guard walker.skipValue(depth: 1) else { throw error("malformed value") }
             }
             guard found else { return nil }
         }
+        offset = walker.offset
         return try readValue(depth: 0)
     }
 
@@ -405,6 +422,98 @@ public struct BinaryReader {
             return .object(object)
         default:
             throw error("unknown value tag \(tag)")
+        }
+    }
+}
+
+/// The unchecked-by-exception twin of ``BinaryReader``'s skip: the same checks, answered as a
+/// Bool with the cursor in a register (a log read walks every object once, so this is hot).
+struct FastWalker {
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    var offset: Int
+    let allowsRecordSeq: Bool
+
+    @inline(__always)
+    mutating func varint() -> UInt64? {
+        guard offset < count else { return nil }
+        let first = base[offset]
+        offset += 1
+        if first < 0x80 { return UInt64(first) }
+        var result = UInt64(first & 0x7F)
+        var shift: UInt64 = 7
+        while offset < count {
+            let b = base[offset]
+            offset += 1
+            result |= UInt64(b & 0x7F) << shift
+            if b & 0x80 == 0 { return result }
+            shift += 7
+            if shift >= 64 { return nil }
+        }
+        return nil
+    }
+
+    /// Steps over `n` bytes that must be valid UTF-8.
+    @inline(__always)
+    mutating func text(_ n: UInt64) -> Bool {
+        guard n <= UInt64(count - offset) else { return false }
+        let n = Int(n)
+        var i = 0
+        var acc: UInt64 = 0
+        let raw = UnsafeRawPointer(base + offset)
+        while i + 8 <= n {
+            acc |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < n {
+            acc |= UInt64(base[offset + i])
+            i += 1
+        }
+        if acc & 0x8080_8080_8080_8080 != 0,
+           String(validating: UnsafeBufferPointer(start: base + offset, count: n), as: UTF8.self) == nil {
+            return false
+        }
+        offset += n
+        return true
+    }
+
+    mutating func skipValue(depth: Int) -> Bool {
+        guard depth < 512, offset < count else { return false }
+        let tag = base[offset]
+        offset += 1
+        let dictionaryCount = UInt64(BinaryCodec.dictionary.count)
+        switch tag {
+        case 0, 1, 2: return true
+        case 3: return varint() != nil
+        case 4:
+            guard count - offset >= 8 else { return false }
+            offset += 8
+            return true
+        case 5:
+            guard let n = varint() else { return false }
+            return text(n)
+        case 8:
+            guard let i = varint() else { return false }
+            return i < dictionaryCount
+        case 9: return allowsRecordSeq
+        case 6:
+            guard let n = varint(), n <= UInt64(count - offset) else { return false }
+            for _ in 0..<n where !skipValue(depth: depth + 1) { return false }
+            return true
+        case 7:
+            guard let n = varint(), n <= UInt64(count - offset) else { return false }
+            for _ in 0..<n {
+                guard let k = varint() else { return false }
+                if k & 1 == 0 {
+                    guard k >> 1 < dictionaryCount else { return false }
+                } else {
+                    guard text(k >> 1) else { return false }
+                }
+                guard skipValue(depth: depth + 1) else { return false }
+            }
+            return true
+        default:
+            return false
         }
     }
 }
