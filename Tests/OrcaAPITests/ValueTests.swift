@@ -54,14 +54,31 @@ struct ValueTests {
             }
         }
         #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
-        // A path read gives what the tree gives, for present and missing paths alike.
-        for path in [["kind"], ["metadata", "name"], ["metadata", "labels"], ["metadata", "labels", "a"], ["arr"],
-                     ["s"], ["x"], ["missing"], ["metadata", "missing"], ["n", "deeper"], []] {
-            let read = bytes.withUnsafeBytes { buffer -> JSONValue?? in
-                var reader = BinaryReader(bytes: buffer)
-                return try? reader.readJSONValue(at: path)
+        // A path read gives what the tree gives, for present and missing paths alike, walking or
+        // jumping through the member table: for an object with keys outside the dictionary at
+        // the first two levels, one with only dictionary keys there, and one with a repeated key.
+        let kubernetesLike = try JSONValue.parse(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"x-y":"1"},"ownerReferences":[{"uid":"u","controller":true}]},"spec":{"nodeName":"n1","containers":[{"name":"a"}]},"status":{"phase":"Running"}}"#)
+        let repeated = JSONValue.object(JSONObject(entries: [("spec", ["nodeName": "first"]), ("kind", "Pod"), ("spec", ["nodeName": "second", "x": 1])]))
+        let paths = [["kind"], ["metadata", "name"], ["metadata", "labels"], ["metadata", "labels", "a"], ["metadata", "labels", "x-y"],
+                     ["arr"], ["s"], ["x"], ["missing"], ["metadata", "missing"], ["metadata", "namespace"], ["n", "deeper"],
+                     ["spec", "nodeName"], ["spec", "containers"], ["spec", "x"], ["status", "phase"], ["status", "phase", "deeper"],
+                     ["metadata", "ownerReferences"], ["kind", "deeper"], ["spec", "nodeName", "deeper"], []]
+        for object in [value, kubernetesLike, repeated] {
+            let encoded = BinaryCodec.encode(object)
+            for path in paths {
+                let (walked, jumped) = encoded.withUnsafeBytes { buffer -> (JSONValue??, JSONValue??) in
+                    var walker = BinaryReader(bytes: buffer)
+                    var checker = BinaryReader(bytes: buffer)
+                    var table: MemberTable?
+                    guard (try? checker.skipJSONValue(table: &table)) != nil else { return (nil, nil) }
+                    var jumper = BinaryReader(bytes: buffer)
+                    return (try? walker.readJSONValue(at: path), try? jumper.readJSONValue(at: path, table: table))
+                }
+                // Compared as JSON text: an object with a repeated key is not == to itself.
+                let expected = object[path: path]?.jsonString()
+                #expect(walked != nil && walked??.jsonString() == expected, "walk \(path) in \(object.jsonString())")
+                #expect(jumped != nil && jumped??.jsonString() == expected, "table \(path) in \(object.jsonString())")
             }
-            #expect(read == .some(value[path: path]), "\(path)")
         }
     }
 

@@ -152,16 +152,16 @@ extension EventRecord {
 /// first use; the bytes are released once decoded. Shared by every copy of the record.
 final class EncodedObject: Sendable {
     enum State {
-        case encoded([UInt8])
+        case encoded([UInt8], MemberTable?)
         case decoded(JSONValue)
     }
 
     let seq: UInt64
     let state: Mutex<State>
 
-    init(bytes: [UInt8], seq: UInt64) {
+    init(bytes: [UInt8], table: MemberTable?, seq: UInt64) {
         self.seq = seq
-        state = Mutex(.encoded(bytes))
+        state = Mutex(.encoded(bytes, table))
     }
 
     var value: JSONValue {
@@ -169,7 +169,7 @@ final class EncodedObject: Sendable {
             switch state {
             case .decoded(let v):
                 return v
-            case .encoded(let bytes):
+            case .encoded(let bytes, _):
                 let v = Self.decode(bytes, seq: seq)
                 state = .decoded(v)
                 return v
@@ -182,10 +182,10 @@ final class EncodedObject: Sendable {
             switch state {
             case .decoded(let v):
                 return v[path: path]
-            case .encoded(let bytes):
+            case .encoded(let bytes, let table):
                 return bytes.withUnsafeBytes { b -> JSONValue? in
                     var reader = BinaryReader(bytes: b, recordSeq: seq)
-                    return (try? reader.readJSONValue(at: path)) ?? nil
+                    return (try? reader.readJSONValue(at: path, table: table)) ?? nil
                 }
             }
         }

@@ -72,9 +72,10 @@ public enum RecordCodec {
         // The object is checked in full here (a corrupt record fails now, not when it is used)
         // but kept as bytes: it is built on first use, and fields can be read without building it.
         let start = r.offset
-        try r.skipJSONValue()
+        var table: MemberTable?
+        try r.skipJSONValue(table: &table)
         guard r.isAtEnd else { throw BinaryDecodingError(message: "trailing bytes after record", offset: r.offset) }
-        let object = EncodedObject(bytes: Array(UnsafeRawBufferPointer(rebasing: bytes[start...])), seq: seq)
+        let object = EncodedObject(bytes: Array(UnsafeRawBufferPointer(rebasing: bytes[start...])), table: table, seq: seq)
         return EventRecord(seq: seq, time: time, type: type, kind: kind, namespace: namespace, name: name, uid: uid,
                            actor: actor, cause: c == 0 ? nil : c - 1, payload: .encoded(object))
     }

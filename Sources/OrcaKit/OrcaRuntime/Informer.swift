@@ -240,14 +240,12 @@ public final class Informer: Sendable {
             guard record.seq > s.seq else { return nil }
             s.seq = record.seq
             let key = record.key
-            let old = s.objects[key]
             if record.type == .deleted {
-                guard old != nil else { return nil }
+                guard s.objects.removeValue(forKey: key) != nil else { return nil }
                 Self.file(key, nil, &s)
-                s.objects[key] = nil
                 return .deleted(record, finalStateUnknown: false)
             }
-            s.objects[key] = record
+            let old = s.objects.updateValue(record, forKey: key)
             Self.file(key, Self.values(of: record, s), &s)
             if let old { return .updated(old: old, new: record) }
             return .added(record, initialList: false)
@@ -317,7 +315,8 @@ public final class Informer: Sendable {
     /// Files `key` under `values` (nil: unfiles it), touching only the index entries that
     /// change (most updates change none).
     static func file(_ key: ObjectKey, _ values: [[String]]?, _ s: inout State) {
-        let before = s.filed[key]
+        let before: [[String]]?
+        if let values { before = s.filed.updateValue(values, forKey: key) } else { before = s.filed.removeValue(forKey: key) }
         guard before != values else { return }
         for (i, column) in s.columns.enumerated() {
             let old = before?[i] ?? []
@@ -331,7 +330,6 @@ public final class Informer: Sendable {
                 s.indexes[column.name, default: [:]][value, default: []].insert(key)
             }
         }
-        s.filed[key] = values
     }
 
     /// Rebuilds every index and the filed values from `records`.

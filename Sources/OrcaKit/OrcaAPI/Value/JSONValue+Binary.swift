@@ -278,12 +278,25 @@ public struct BinaryReader {
     /// dictionary entries, UTF-8, nesting, tag 9 only inside a record) without building it: no
     /// allocation for ASCII strings. After it succeeds, decoding the same bytes cannot fail.
     public mutating func skipJSONValue() throws(BinaryDecodingError) {
+        var unused: MemberTable?
+        try skipJSONValue(table: &unused)
+    }
+
+    /// ``skipJSONValue()``, also filling `table` with where the members of the value (an
+    /// object) and of its object members start, so that ``readJSONValue(at:table:)`` can jump.
+    public mutating func skipJSONValue(table: inout MemberTable?) throws(BinaryDecodingError) {
         // A fast walk that only says yes or no; on no, the checked walk below finds the message.
         if let base = bytes.baseAddress {
             var walker = FastWalker(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, offset: offset,
                                     allowsRecordSeq: recordSeq != nil)
-            if walker.skipValue(depth: 0) {
+            let start = offset
+            var built = MemberTable()
+            let ok = walker.offset < walker.count && walker.base[walker.offset] == 7
+                ? walker.skipRecording(into: &built, origin: start)
+                : walker.skipValue(depth: 0)
+            if ok {
                 offset = walker.offset
+                if !built.entries.isEmpty || built.isObject { table = built }
                 return
             }
         }
@@ -338,6 +351,28 @@ public struct BinaryReader {
     /// over every member that is not on the path; nil when a step is missing or not an object.
     /// The bytes are expected to have been checked with ``skipJSONValue()``.
     public mutating func readJSONValue(at path: [String]) throws(BinaryDecodingError) -> JSONValue? {
+        try readJSONValue(at: path[...], table: nil)
+    }
+
+    /// ``readJSONValue(at:)`` for the value whose ``skipJSONValue(table:)`` filled `table`
+    /// (the cursor at its start): the first one or two steps of the path are looked up there.
+    public mutating func readJSONValue(at path: [String], table: MemberTable?) throws(BinaryDecodingError) -> JSONValue? {
+        try readJSONValue(at: path[...], table: table)
+    }
+
+    mutating func readJSONValue(at path: ArraySlice<String>, table: MemberTable?) throws(BinaryDecodingError) -> JSONValue? {
+        var path = path
+        if let table, let first = path.first {
+            switch table.lookup(first, path.dropFirst().first) {
+            case .absent:
+                return nil
+            case .at(let relative, let steps):
+                offset += relative
+                path = path.dropFirst(steps)
+            case .unknown:
+                break
+            }
+        }
         guard let base = bytes.baseAddress else { throw error("unexpected end of data") }
         var walker = FastWalker(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, offset: offset,
                                 allowsRecordSeq: recordSeq != nil)
@@ -515,5 +550,103 @@ struct FastWalker {
         default:
             return false
         }
+    }
+}
+
+extension FastWalker {
+    /// Steps over an object (the cursor on its tag 7), noting where each member's value starts
+    /// and, for members that are objects, where each of their members' values starts.
+    mutating func skipRecording(into table: inout MemberTable, origin: Int) -> Bool {
+        let dictionaryCount = UInt64(BinaryCodec.dictionary.count)
+        offset += 1
+        table.isObject = true
+        guard let n = varint(), n <= UInt64(count - offset) else { return false }
+        table.entries.reserveCapacity(Int(n) * 6)
+        for _ in 0..<n {
+            guard let k = varint() else { return false }
+            var outer: UInt64?
+            if k & 1 == 0 {
+                guard k >> 1 < dictionaryCount else { return false }
+                outer = k >> 1
+            } else {
+                table.complete = false
+                guard text(k >> 1) else { return false }
+            }
+            if let outer, table.entries.contains(where: { $0 >> 48 == outer && ($0 >> 32) & 0xFFFF == MemberTable.none }) {
+                table.ambiguous = true  // a repeated key: lookups fall back to walking
+            }
+            guard let outer, offset < count, base[offset] == 7 else {
+                if let outer { table.add(outer, MemberTable.none, offset - origin) }
+                guard skipValue(depth: 1) else { return false }
+                continue
+            }
+            table.add(outer, MemberTable.none, offset - origin)
+            table.objects.append(outer)
+            offset += 1
+            guard let m = varint(), m <= UInt64(count - offset) else { return false }
+            for _ in 0..<m {
+                guard let k2 = varint() else { return false }
+                if k2 & 1 == 0 {
+                    guard k2 >> 1 < dictionaryCount else { return false }
+                    table.add(outer, k2 >> 1, offset - origin)
+                } else {
+                    table.complete = false
+                    guard text(k2 >> 1) else { return false }
+                }
+                guard skipValue(depth: 2) else { return false }
+            }
+        }
+        return true
+    }
+}
+
+/// Where the members of an encoded object start (two levels deep, dictionary keys only), found
+/// while the object is checked: a path read jumps to `metadata.labels` or `spec.nodeName`
+/// instead of stepping over everything before it.
+public struct MemberTable: Sendable {
+    static let none: UInt64 = 0xFFFF
+    /// `outer key << 48 | inner key (or none) << 32 | offset`, keys as dictionary indexes,
+    /// offsets from the object's tag, in encoding order.
+    var entries: [UInt64] = []
+    /// The outer members whose values are objects (their members are in `entries`).
+    var objects: [UInt64] = []
+    /// Every key at both levels is a dictionary key, so a key missing here is missing.
+    var complete = true
+    var isObject = false
+    /// A key repeated at the top level: the table is not used.
+    var ambiguous = false
+
+    @inline(__always)
+    mutating func add(_ outer: UInt64, _ inner: UInt64, _ offset: Int) {
+        entries.append(outer << 48 | inner << 32 | UInt64(truncatingIfNeeded: offset))
+    }
+
+    enum Lookup {
+        case absent
+        /// The value of the first `steps` path components starts `offset` bytes after the object's.
+        case at(offset: Int, steps: Int)
+        case unknown
+    }
+
+    func lookup(_ first: String, _ second: String?) -> Lookup {
+        if ambiguous { return .unknown }
+        guard let a = BinaryCodec.dictionaryIndex.index(of: first).map({ UInt64($0) }) else {
+            return complete ? .absent : .unknown
+        }
+        var outerOffset: Int?
+        for e in entries where e >> 48 == a && (e >> 32) & 0xFFFF == Self.none {
+            outerOffset = Int(e & 0xFFFF_FFFF)
+            break
+        }
+        guard let outerOffset else { return complete ? .absent : .unknown }
+        guard let second, objects.contains(a) else { return .at(offset: outerOffset, steps: 1) }
+        guard let b = BinaryCodec.dictionaryIndex.index(of: second).map({ UInt64($0) }) else {
+            return complete ? .absent : .at(offset: outerOffset, steps: 1)
+        }
+        let key = a << 48 | b << 32
+        for e in entries where e & 0xFFFF_FFFF_0000_0000 == key {
+            return .at(offset: Int(e & 0xFFFF_FFFF), steps: 2)
+        }
+        return complete ? .absent : .at(offset: outerOffset, steps: 1)
     }
 }
