@@ -38,11 +38,11 @@ public struct EndpointsController: Reconciler {
 
     /// Services in the pod's namespace whose selector matches its old or new labels.
     static func servicesFor(_ event: InformerEvent, _ context: ObserveContext) -> [ReconcileRequest] {
-        var labelSets = [Unstructured(event.record.object).labels]
-        if case .updated(let old, _) = event { labelSets.insert(Unstructured(old.object).labels, at: 0) }
+        var labelSets = [event.record.labels]
+        if case .updated(let old, _) = event { labelSets.insert(old.labels, at: 0) }
         var out: [ReconcileRequest] = []
         for record in context.snapshot(Service.kind).list(namespace: event.record.namespace) {
-            guard case .object(let selector)? = record.object[path: ["spec", "selector"]] else { continue }
+            guard case .object(let selector)? = record.value(at: ["spec", "selector"]) else { continue }
             let matches = labelSets.contains { labels in selector.allSatisfy { labels[$0.key] == $0.value.stringValue } }
             if matches { out.append(ReconcileRequest(record)) }
         }

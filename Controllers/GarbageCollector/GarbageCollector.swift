@@ -26,7 +26,7 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
             watches: watches, workers: 20, watchesPrimary: false,
             indexes: [InformerIndex(kind: T.kind, name: GarbageCollectorKinds.ownerIndex) { record in
                 // Read straight from the tree: this runs twice for every event of the kind.
-                guard case .array(let owners)? = record.object[path: ["metadata", "ownerReferences"]] else { return [] }
+                guard case .array(let owners)? = record.value(at: ["metadata", "ownerReferences"]) else { return [] }
                 return owners.compactMap { $0["uid"]?.stringValue }
             }])
     }
@@ -39,24 +39,24 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
         var relevant: Bool
         switch event {
         case .added(let r, _):
-            relevant = r.object[path: ["metadata", "ownerReferences"]]?.arrayValue?.isEmpty == false
-                || r.object[path: ["metadata", "deletionTimestamp"]] != nil
+            relevant = r.value(at: ["metadata", "ownerReferences"])?.arrayValue?.isEmpty == false
+                || r.value(at: ["metadata", "deletionTimestamp"]) != nil
         case .deleted: relevant = true
         case .updated(let old, let new):
             // Compared as JSON: most updates (status) change none of these, and parsing them is
             // the bulk of the cost.
-            relevant = old.uid != new.uid || GarbageCollectorKinds.ownershipFields.contains { old.object[path: $0] != new.object[path: $0] }
+            relevant = old.uid != new.uid || GarbageCollectorKinds.ownershipFields.contains { old.value(at: $0) != new.value(at: $0) }
         }
         guard relevant else { return [] }
         var out: [ReconcileRequest] = []
         if kind == T.kind, !event.isDeleted { out.append(ReconcileRequest(record)) }
         // Dependents (of kind T) of the object.
-        let uid = Unstructured(record.object).uid
+        let uid = record.uid
         if !uid.isEmpty {
             for dependent in context.snapshot(T.kind).byIndex(GarbageCollectorKinds.ownerIndex, uid) { out.append(ReconcileRequest(dependent)) }
         }
         // Owners (of kind T) of the object, which may be waiting for it.
-        for owner in Unstructured(record.object).ownerReferences where owner.kind == T.kind {
+        for owner in record.ownerReferences where owner.kind == T.kind {
             out.append(ReconcileRequest(namespace: ResourceKind.forKind(T.kind)?.namespaced == false ? "" : record.namespace, name: owner.name))
         }
         return out

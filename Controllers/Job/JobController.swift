@@ -26,7 +26,7 @@ public struct JobController: Reconciler {
                 Watch("Job", .same, delay: { event in
                     // Spec changes and creations sync at once; status-only updates are batched.
                     guard case .updated(let old, let new) = event else { return .zero }
-                    return old.object[path: ["metadata", "generation"]] == new.object[path: ["metadata", "generation"]] ? batchPeriod : .zero
+                    return old.value(at: ["metadata", "generation"]) == new.value(at: ["metadata", "generation"]) ? batchPeriod : .zero
                 }),
                 Watch("Pod", .controllerOwnerOrAdopters, delay: { _ in batchPeriod }),
             ],

@@ -44,10 +44,10 @@ public struct PodGCController: Reconciler {
 
     @Sendable static func podStates(_ record: EventRecord) -> [String] {
         var states: [String] = []
-        if let phase = record.object[path: ["status", "phase"]]?.stringValue, phase == "Succeeded" || phase == "Failed" {
+        if let phase = record.value(at: ["status", "phase"])?.stringValue, phase == "Succeeded" || phase == "Failed" {
             states.append("terminated")
         }
-        if record.object[path: ["metadata", "deletionTimestamp"]] != nil { states.append("terminating") }
+        if record.value(at: ["metadata", "deletionTimestamp"]) != nil { states.append("terminating") }
         return states
     }
 

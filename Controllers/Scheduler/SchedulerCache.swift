@@ -81,8 +81,8 @@ public final class SchedulerCache: Sendable {
 
     /// The node a pod holds resources on: bound, and neither Succeeded nor Failed.
     static func boundNode(_ record: EventRecord) -> String? {
-        guard let node = record.object[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty else { return nil }
-        let phase = record.object[path: ["status", "phase"]]?.stringValue
+        guard let node = record.value(at: ["spec", "nodeName"])?.stringValue, !node.isEmpty else { return nil }
+        let phase = record.value(at: ["status", "phase"])?.stringValue
         return phase == "Succeeded" || phase == "Failed" ? nil : node
     }
 

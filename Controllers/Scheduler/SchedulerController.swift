@@ -29,7 +29,7 @@ public struct SchedulerController: Reconciler {
                     case .added(_, let initialList): return initialList ? [] : pendingPods(context.snapshot("Pod"))
                     case .updated(let old, let new):
                         // kube-scheduler's nodeSchedulingPropertiesChange: a heartbeat changes nothing a filter reads.
-                        let changed = schedulingProperties.contains { old.object[path: $0] != new.object[path: $0] }
+                        let changed = schedulingProperties.contains { old.value(at: $0) != new.value(at: $0) }
                         return changed ? pendingPods(context.snapshot("Pod")) : []
                     }
                 }),
@@ -38,7 +38,7 @@ public struct SchedulerController: Reconciler {
                     let freed: Bool
                     switch event {
                     case .deleted(let record, _):
-                        freed = !(record.object[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty
+                        freed = !(record.value(at: ["spec", "nodeName"])?.stringValue ?? "").isEmpty
                     case .updated(let old, let new):
                         freed = !isTerminal(old) && isTerminal(new)
                     case .added:
@@ -60,15 +60,15 @@ public struct SchedulerController: Reconciler {
     }
 
     static func isTerminal(_ record: EventRecord) -> Bool {
-        let phase = record.object[path: ["status", "phase"]]?.stringValue
+        let phase = record.value(at: ["status", "phase"])?.stringValue
         return phase == "Succeeded" || phase == "Failed"
     }
 
     static func isPending(_ record: EventRecord) -> Bool {
-        (record.object[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty
-            && record.object[path: ["metadata", "deletionTimestamp"]] == nil
+        (record.value(at: ["spec", "nodeName"])?.stringValue ?? "").isEmpty
+            && record.value(at: ["metadata", "deletionTimestamp"]) == nil
             && !isTerminal(record)
-            && (record.object[path: ["spec", "schedulerName"]]?.stringValue ?? schedulerName) == schedulerName
+            && (record.value(at: ["spec", "schedulerName"])?.stringValue ?? schedulerName) == schedulerName
     }
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
