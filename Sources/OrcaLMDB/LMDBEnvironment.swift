@@ -22,6 +22,8 @@ final class LMDBEnvironment: @unchecked Sendable {
     var closed = false
     /// Opened with `MDB_WRITEMAP`: write transactions cannot nest.
     let writeMap: Bool
+    /// Records committed by this process, handed to readers of their seq without a decode.
+    let recent = RecentRecords(capacity: 16_384)
 
     static let formatVersion: UInt64 = 1
     static let magic = "orca-event-log"

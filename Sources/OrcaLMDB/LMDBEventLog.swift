@@ -219,6 +219,7 @@ extension LMDBEnvironment {
         guard let seq = LMDBKey.readSeq(key), let data = value.mv_data else {
             throw LogError(.corrupt, "the Orca log at \(path) has a malformed event key; restore it from a backup", path: path)
         }
+        if let known = recent.get(seq) { return known }
         do {
             return try RecordCodec.decode(seq: seq, bytes: UnsafeRawBufferPointer(start: data, count: value.mv_size))
         } catch {

@@ -146,6 +146,7 @@ final class LMDBWriter: @unchecked Sendable {
             // runs in the top-level transaction, and one that throws aborts the whole commit.
             let nested = !env.writeMap
             var abortAll = false
+            var appended: [EventRecord] = []
             for (i, request) in batch.enumerated() {
                 var target = parent
                 if nested {
@@ -167,6 +168,7 @@ final class LMDBWriter: @unchecked Sendable {
                         if rc != 0 { errors[i] = env.ioError("committing", rc); continue }
                     }
                     next = txn.nextSeq
+                    appended.append(contentsOf: txn.appended)
                 } catch is MapFull {
                     txn.finished = true
                     if nested { mdb_txn_abort(target) }
@@ -208,6 +210,7 @@ final class LMDBWriter: @unchecked Sendable {
                 errors = Array(repeating: error, count: batch.count)
             } else {
                 let last = next - 1
+                env.recent.insert(appended)
                 committed.withLock { $0 = max($0, last) }
                 statistics.withLock { $0 = ($0.commits + 1, $0.transactions + batch.count) }
             }
@@ -223,6 +226,8 @@ final class LMDBWriteTransaction: LogTransaction {
     let txn: OpaquePointer
     var nextSeq: UInt64
     var finished = false
+    /// The records appended by ``append(_:)``, for ``RecentRecords`` once the commit succeeds.
+    var appended: [EventRecord] = []
 
     init(environment: LMDBEnvironment, txn: OpaquePointer, nextSeq: UInt64) {
         self.environment = environment
@@ -251,6 +256,7 @@ final class LMDBWriteTransaction: LogTransaction {
             bytes: RecordCodec.encode(record),
             stateKey: LMDBKey.object(kind: record.kind, namespace: record.namespace, name: record.name),
             deletes: record.type == .deleted))
+        appended.append(record)
         return record
     }
 
