@@ -21,6 +21,15 @@ public struct KubeletPodController: Reconciler {
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
         let key = ObjectKey(kind: "Pod", namespace: request.namespace, name: request.name)
+        // The kubelet's own status write coming back in the same instant, nothing else changed:
+        // what the full pass below would do is what the write's pass already returned.
+        if let record = context.snapshot("Pod").get(key), let known = kubelets.load(key), let write = known.lastWrite,
+           write.podSeq == record.seq, write.at == context.now,
+           let nodeName = record.value(at: ["spec", "nodeName"])?.stringValue, kubelets.isAlive(nodeName),
+           write.nodeSeq == context.snapshot("Node").get(name: nodeName)?.seq {
+            guard let next = known.nextTransition() else { return .done }
+            return .requeue(after: max(.zero, next.since(context.now)))
+        }
         guard let record = context.snapshot("Pod").get(key), let pod = Pod(record.object) else {
             kubelets.store(key, nil)
             return .done
@@ -55,6 +64,7 @@ public struct KubeletPodController: Reconciler {
             sim = SimulatedPod(pod: pod, behavior: behavior, now: now)
             sim.adopt(pod.status, now: now)
         }
+        let nodeSeq = context.snapshot("Node").get(name: nodeName)?.seq
         let node = context.get(Node.self, ReconcileRequest(name: nodeName))
         let ip = kubelets.podIP(key, node: nodeName, cidr: node?.spec.podCIDR, existing: pod.status.podIP)
         let hostIP = node?.status.addresses.first { $0.type == "InternalIP" }?.address
@@ -62,11 +72,18 @@ public struct KubeletPodController: Reconciler {
         if let deadline = pod.metadata.deletionTimestamp {
             sim.terminate(deadline: deadline, at: now)
         }
+        sim.lastWrite = nil
         kubelets.store(key, sim)
 
         var updated = pod
         updated.status = sim.status(of: pod, now: now, podIP: ip, hostIP: hostIP)
-        if updated.status != pod.status { try await client.updateStatus(updated) }
+        if updated.status != pod.status {
+            let written = try await client.updateStatus(updated)
+            if let seq = written.metadata.resourceVersion.flatMap({ UInt64($0) }) {
+                sim.lastWrite = SimulatedPod.StatusWrite(podSeq: seq, nodeSeq: nodeSeq, at: now)
+                kubelets.store(key, sim)
+            }
+        }
         if pod.metadata.deletionTimestamp != nil, sim.allTerminated {
             kubelets.store(key, nil)
             try await finalDelete(client, request, uid: uid)

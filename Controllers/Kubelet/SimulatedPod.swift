@@ -51,6 +51,17 @@ public struct SimulatedPod: Sendable {
     public static let initialBackoff: Duration = .seconds(10)
     public static let maxBackoff: Duration = .seconds(300)
 
+    /// The inputs of the kubelet's last status write for this pod: the seq of the pod record and
+    /// of its node's record it was computed from and the instant. When the write comes back as
+    /// the pod's next event in the same instant, with the node unchanged, the status would come
+    /// out the same, so the kubelet does not compute it again.
+    public struct StatusWrite: Sendable, Equatable {
+        public var podSeq: UInt64
+        public var nodeSeq: UInt64?
+        public var at: Timestamp
+    }
+
+    public var lastWrite: StatusWrite?
     public var uid: String
     public var name: String
     public var namespace: String

@@ -88,14 +88,16 @@ extension Simulation {
     func targetCandidates(kind: String, namespace: String, seq: UInt64) throws -> TargetCandidates {
         let key = "\(kind)/\(namespace)"
         if let cached = targetCandidateCache.withLock({ $0.seq == seq ? $0.lists[key] : nil }) { return cached }
+        // Sort keys are computed once per object, not once per comparison (a namespace can hold
+        // 150,000 pods, and a timestamp is parsed from text).
         let live = try manager.store.list(kind: kind, namespace: namespace, selector: .everything)
             .filter { $0.deletionTimestamp == nil }
+            .map { (created: $0.creationTimestamp ?? .zero, uid: $0.uid, version: UInt64($0.resourceVersion ?? "") ?? 0, object: $0) }
             .sorted { a, b in
-                let ta = a.creationTimestamp ?? .zero, tb = b.creationTimestamp ?? .zero
-                if ta != tb { return ta < tb }
-                let ra = UInt64(a.resourceVersion ?? "") ?? 0, rb = UInt64(b.resourceVersion ?? "") ?? 0
-                return a.uid != b.uid ? a.uid < b.uid : ra < rb
+                if a.created != b.created { return a.created < b.created }
+                return a.uid != b.uid ? a.uid < b.uid : a.version < b.version
             }
+            .map(\.object)
         let candidates = TargetCandidates(live)
         targetCandidateCache.withLock { c in
             if c.seq != seq { c = (seq, [:]) }
