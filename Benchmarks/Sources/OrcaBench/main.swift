@@ -1,7 +1,7 @@
 import Foundation
 
 // orca-bench: the benchmarks behind Docs/Benchmarks.md. Run from Benchmarks/ with
-//   swift run -c release orca-bench [all|append|group|scan]
+//   swift run -c release orca-bench [all|append|group|scan|runtime|informer|simulate|sim-pods|sim-replicasets|sim-nodes]
 // Each figure is the median of several passes in this one run; ratios compare medians of the
 // same run.
 

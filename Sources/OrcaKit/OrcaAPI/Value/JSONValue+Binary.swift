@@ -291,12 +291,11 @@ public struct BinaryReader {
                                     allowsRecordSeq: recordSeq != nil)
             let start = offset
             var built = MemberTable()
-            let ok = walker.offset < walker.count && walker.base[walker.offset] == 7
-                ? walker.skipRecording(into: &built, origin: start)
-                : walker.skipValue(depth: 0)
+            let isObject = walker.offset < walker.count && walker.base[walker.offset] == 7
+            let ok = isObject ? walker.skipRecording(into: &built, origin: start) : walker.skipValue(depth: 0)
             if ok {
                 offset = walker.offset
-                if !built.entries.isEmpty || built.isObject { table = built }
+                if isObject { table = built }
                 return
             }
         }
@@ -559,7 +558,6 @@ extension FastWalker {
     mutating func skipRecording(into table: inout MemberTable, origin: Int) -> Bool {
         let dictionaryCount = UInt64(BinaryCodec.dictionary.count)
         offset += 1
-        table.isObject = true
         guard let n = varint(), n <= UInt64(count - offset) else { return false }
         table.entries.reserveCapacity(Int(n) * 6)
         for _ in 0..<n {
@@ -612,7 +610,6 @@ public struct MemberTable: Sendable {
     var objects: [UInt64] = []
     /// Every key at both levels is a dictionary key, so a key missing here is missing.
     var complete = true
-    var isObject = false
     /// A key repeated at the top level: the table is not used.
     var ambiguous = false
 
