@@ -79,6 +79,14 @@ struct InformerTests {
         #expect(pods.snapshot.byIndex(IndexName.controllerUID, "uid-rs").isEmpty)
         #expect(pods.snapshot.byIndex(IndexName.nodeName, "n2").map(\.name) == ["b"])
         #expect(pods.snapshot.byIndex("no-such-index", "x").isEmpty)
+        #expect(pods.snapshot.byIndex(IndexName.orphans, "default").map(\.name) == ["a", "b"])
+        // A custom function under a built-in name replaces the built-in one, for cached and later objects.
+        pods.addIndex(IndexName.orphans) { record in record.name == "a" ? ["only-a"] : [] }
+        #expect(pods.snapshot.byIndex(IndexName.orphans, "default").isEmpty)
+        #expect(pods.snapshot.byIndex(IndexName.orphans, "only-a").map(\.name) == ["a"])
+        _ = try await store.patch(kind: "Pod", name: "b", mergePatch: ["metadata": ["labels": ["x": "y"]]])
+        try informers.deliverAll()
+        #expect(pods.snapshot.byIndex(IndexName.orphans, "default").isEmpty)
     }
 
     @Test("a handler added after the sync is first told about every cached object")

@@ -163,7 +163,7 @@ public final class Informer: Sendable {
         /// The index functions, in name order; `filed` holds each object's values in this order.
         var columns: [(name: String, function: IndexFunction)]
         /// Names of `columns` still running the built-in function (a custom index may replace
-        /// one); the two owner indexes are then answered from one read of the owner references.
+        /// one); the two built-in owner indexes are answered from one read of the owner references.
         var builtInColumns: Set<String>
         /// Every cached object's index values, as last filed: an update or delete unfiles these
         /// instead of running the index functions on the old object again.
@@ -289,25 +289,15 @@ public final class Informer: Sendable {
         var out: [[String]] = []
         out.reserveCapacity(s.columns.count)
         for column in s.columns {
-            if s.builtInColumns.contains(column.name) {
-                switch column.name {
-                case IndexName.namespace:
-                    out.append([record.namespace])
-                    continue
-                case IndexName.controllerUID, IndexName.orphans:
-                    let o = owners ?? IndexName.controllers(record)
-                    owners = o
-                    if column.name == IndexName.controllerUID {
-                        out.append(o.uids)
-                    } else {
-                        out.append(o.hasController ? [] : [record.namespace])
-                    }
-                    continue
-                default:
-                    break
-                }
+            // The two built-in owner indexes share one read of the owner references.
+            let isOwnerIndex = column.name == IndexName.controllerUID || column.name == IndexName.orphans
+            guard isOwnerIndex, s.builtInColumns.contains(column.name) else {
+                out.append(column.function(record))
+                continue
             }
-            out.append(column.function(record))
+            let o = owners ?? IndexName.controllers(record)
+            owners = o
+            out.append(column.name == IndexName.controllerUID ? o.uids : (o.hasController ? [] : [record.namespace]))
         }
         return out
     }

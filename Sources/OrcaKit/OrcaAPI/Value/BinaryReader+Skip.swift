@@ -1,0 +1,279 @@
+/// Checking an encoded value without building it, and reading one field of it: what a log read
+/// does for every record (``BinaryReader/skipJSONValue(table:)``) and what a field read of a
+/// record still encoded does (``BinaryReader/readJSONValue(at:table:)``).
+extension BinaryReader {
+    /// Steps over one value, checking it exactly as ``readJSONValue()`` would (tags, lengths,
+    /// dictionary entries, UTF-8, nesting, tag 9 only inside a record) without building it: no
+    /// allocation for ASCII strings. After it succeeds, decoding the same bytes cannot fail.
+    public mutating func skipJSONValue() throws(BinaryDecodingError) {
+        var unused: MemberTable?
+        try skipJSONValue(table: &unused)
+    }
+
+    /// ``skipJSONValue()``, also filling `table` with where the members of the value (an
+    /// object) and of its object members start, so that ``readJSONValue(at:table:)`` can jump.
+    public mutating func skipJSONValue(table: inout MemberTable?) throws(BinaryDecodingError) {
+        if let base = bytes.baseAddress {
+            var walker = FastWalker(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, offset: offset,
+                                    allowsRecordSeq: recordSeq != nil)
+            let start = offset
+            var built = MemberTable()
+            let isObject = walker.offset < walker.count && walker.base[walker.offset] == 7
+            let ok = isObject ? walker.skipRecording(into: &built, origin: start) : walker.skipValue(depth: 0)
+            if ok {
+                offset = walker.offset
+                if isObject { table = built }
+                return
+            }
+        }
+        // The walk found a fault; decoding checks the same things and names it.
+        let start = offset
+        _ = try readValue(depth: 0)
+        throw BinaryDecodingError(message: "internal error: the value at byte \(start) was refused by the check but decodes", offset: start)
+    }
+
+    /// Decodes only the value at `path` (object keys from the value at the cursor), stepping
+    /// over every member that is not on the path; nil when a step is missing or not an object.
+    /// The bytes are expected to have been checked with ``skipJSONValue()``.
+    public mutating func readJSONValue(at path: [String]) throws(BinaryDecodingError) -> JSONValue? {
+        try readJSONValue(at: path[...], table: nil)
+    }
+
+    /// ``readJSONValue(at:)`` for the value whose ``skipJSONValue(table:)`` filled `table`
+    /// (the cursor at its start): the first one or two steps of the path are looked up there.
+    public mutating func readJSONValue(at path: [String], table: MemberTable?) throws(BinaryDecodingError) -> JSONValue? {
+        try readJSONValue(at: path[...], table: table)
+    }
+
+    mutating func readJSONValue(at path: ArraySlice<String>, table: MemberTable?) throws(BinaryDecodingError) -> JSONValue? {
+        var path = path
+        if let table, let first = path.first {
+            switch table.lookup(first, path.dropFirst().first) {
+            case .absent:
+                return nil
+            case .at(let relative, let steps):
+                offset += relative
+                path = path.dropFirst(steps)
+            case .unknown:
+                break
+            }
+        }
+        guard let base = bytes.baseAddress else { throw error("unexpected end of data") }
+        var walker = FastWalker(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, offset: offset,
+                                allowsRecordSeq: recordSeq != nil)
+        for component in path {
+            guard walker.offset < walker.count else { throw error("unexpected end of data") }
+            guard walker.base[walker.offset] == 7 else { return nil }
+            walker.offset += 1
+            guard let n = walker.varint() else { throw error("malformed object") }
+            let wanted = BinaryCodec.dictionaryIndex.index(of: component).map { UInt64($0) }
+            let wantedCount = component.utf8.count
+            var found = false
+            for _ in 0..<n {
+                guard let k = walker.varint() else { throw error("malformed key") }
+                if k & 1 == 0 {
+                    if k >> 1 == wanted { found = true; break }
+                } else {
+                    let len = Int(k >> 1)
+                    guard len <= walker.count - walker.offset else { throw error("key exceeds the remaining data") }
+                    let match = len == wantedCount
+                        && component.utf8.elementsEqual(UnsafeBufferPointer(start: walker.base + walker.offset, count: len))
+                    walker.offset += len
+                    if match { found = true; break }
+                }
+                guard walker.skipValue(depth: 1) else { throw error("malformed value") }
+            }
+            guard found else { return nil }
+        }
+        offset = walker.offset
+        return try readValue(depth: 0)
+    }
+}
+
+/// The walk behind ``BinaryReader/skipJSONValue(table:)``: the checks of decoding, answered as a
+/// Bool with the cursor in a register (a log read walks every object once, so this is hot).
+struct FastWalker {
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    var offset: Int
+    let allowsRecordSeq: Bool
+
+    @inline(__always)
+    mutating func varint() -> UInt64? {
+        guard offset < count else { return nil }
+        let first = base[offset]
+        offset += 1
+        if first < 0x80 { return UInt64(first) }
+        var result = UInt64(first & 0x7F)
+        var shift: UInt64 = 7
+        while offset < count {
+            let b = base[offset]
+            offset += 1
+            result |= UInt64(b & 0x7F) << shift
+            if b & 0x80 == 0 { return result }
+            shift += 7
+            if shift >= 64 { return nil }
+        }
+        return nil
+    }
+
+    /// Steps over `n` bytes that must be valid UTF-8.
+    @inline(__always)
+    mutating func text(_ n: UInt64) -> Bool {
+        guard n <= UInt64(count - offset) else { return false }
+        let n = Int(n)
+        var i = 0
+        var acc: UInt64 = 0
+        let raw = UnsafeRawPointer(base + offset)
+        while i + 8 <= n {
+            acc |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < n {
+            acc |= UInt64(base[offset + i])
+            i += 1
+        }
+        if acc & 0x8080_8080_8080_8080 != 0,
+           String(validating: UnsafeBufferPointer(start: base + offset, count: n), as: UTF8.self) == nil {
+            return false
+        }
+        offset += n
+        return true
+    }
+
+    mutating func skipValue(depth: Int) -> Bool {
+        guard depth < 512, offset < count else { return false }
+        let tag = base[offset]
+        offset += 1
+        let dictionaryCount = UInt64(BinaryCodec.dictionary.count)
+        switch tag {
+        case 0, 1, 2: return true
+        case 3: return varint() != nil
+        case 4:
+            guard count - offset >= 8 else { return false }
+            offset += 8
+            return true
+        case 5:
+            guard let n = varint() else { return false }
+            return text(n)
+        case 8:
+            guard let i = varint() else { return false }
+            return i < dictionaryCount
+        case 9: return allowsRecordSeq
+        case 6:
+            guard let n = varint(), n <= UInt64(count - offset) else { return false }
+            for _ in 0..<n where !skipValue(depth: depth + 1) { return false }
+            return true
+        case 7:
+            guard let n = varint(), n <= UInt64(count - offset) else { return false }
+            for _ in 0..<n {
+                guard let k = varint() else { return false }
+                if k & 1 == 0 {
+                    guard k >> 1 < dictionaryCount else { return false }
+                } else {
+                    guard text(k >> 1) else { return false }
+                }
+                guard skipValue(depth: depth + 1) else { return false }
+            }
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+extension FastWalker {
+    /// Steps over an object (the cursor on its tag 7), noting where each member's value starts
+    /// and, for members that are objects, where each of their members' values starts.
+    mutating func skipRecording(into table: inout MemberTable, origin: Int) -> Bool {
+        let dictionaryCount = UInt64(BinaryCodec.dictionary.count)
+        offset += 1
+        guard let n = varint(), n <= UInt64(count - offset) else { return false }
+        table.entries.reserveCapacity(Int(n) * 6)
+        for _ in 0..<n {
+            guard let k = varint() else { return false }
+            var outer: UInt64?
+            if k & 1 == 0 {
+                guard k >> 1 < dictionaryCount else { return false }
+                outer = k >> 1
+            } else {
+                table.complete = false
+                guard text(k >> 1) else { return false }
+            }
+            if let outer, table.entries.contains(where: { $0 >> 48 == outer && ($0 >> 32) & 0xFFFF == MemberTable.none }) {
+                table.ambiguous = true  // a repeated key: lookups fall back to walking
+            }
+            guard let outer, offset < count, base[offset] == 7 else {
+                if let outer { table.add(outer, MemberTable.none, offset - origin) }
+                guard skipValue(depth: 1) else { return false }
+                continue
+            }
+            table.add(outer, MemberTable.none, offset - origin)
+            table.objects.append(outer)
+            offset += 1
+            guard let m = varint(), m <= UInt64(count - offset) else { return false }
+            for _ in 0..<m {
+                guard let k2 = varint() else { return false }
+                if k2 & 1 == 0 {
+                    guard k2 >> 1 < dictionaryCount else { return false }
+                    table.add(outer, k2 >> 1, offset - origin)
+                } else {
+                    table.complete = false
+                    guard text(k2 >> 1) else { return false }
+                }
+                guard skipValue(depth: 2) else { return false }
+            }
+        }
+        return true
+    }
+}
+
+/// Where the members of an encoded object start (two levels deep, dictionary keys only), found
+/// while the object is checked: a path read jumps to `metadata.labels` or `spec.nodeName`
+/// instead of stepping over everything before it.
+public struct MemberTable: Sendable {
+    static let none: UInt64 = 0xFFFF
+    /// `outer key << 48 | inner key (or none) << 32 | offset`, keys as dictionary indexes,
+    /// offsets from the object's tag, in encoding order.
+    var entries: [UInt64] = []
+    /// The outer members whose values are objects (their members are in `entries`).
+    var objects: [UInt64] = []
+    /// Every key at both levels is a dictionary key, so a key missing here is missing.
+    var complete = true
+    /// A key repeated at the top level: the table is not used.
+    var ambiguous = false
+
+    @inline(__always)
+    mutating func add(_ outer: UInt64, _ inner: UInt64, _ offset: Int) {
+        entries.append(outer << 48 | inner << 32 | UInt64(truncatingIfNeeded: offset))
+    }
+
+    enum Lookup {
+        case absent
+        /// The value of the first `steps` path components starts `offset` bytes after the object's.
+        case at(offset: Int, steps: Int)
+        case unknown
+    }
+
+    func lookup(_ first: String, _ second: String?) -> Lookup {
+        if ambiguous { return .unknown }
+        guard let a = BinaryCodec.dictionaryIndex.index(of: first).map({ UInt64($0) }) else {
+            return complete ? .absent : .unknown
+        }
+        var outerOffset: Int?
+        for e in entries where e >> 48 == a && (e >> 32) & 0xFFFF == Self.none {
+            outerOffset = Int(e & 0xFFFF_FFFF)
+            break
+        }
+        guard let outerOffset else { return complete ? .absent : .unknown }
+        guard let second, objects.contains(a) else { return .at(offset: outerOffset, steps: 1) }
+        guard let b = BinaryCodec.dictionaryIndex.index(of: second).map({ UInt64($0) }) else {
+            return complete ? .absent : .at(offset: outerOffset, steps: 1)
+        }
+        let key = a << 48 | b << 32
+        for e in entries where e & 0xFFFF_FFFF_0000_0000 == key {
+            return .at(offset: Int(e & 0xFFFF_FFFF), steps: 2)
+        }
+        return complete ? .absent : .at(offset: outerOffset, steps: 1)
+    }
+}
