@@ -120,12 +120,44 @@ public final class LMDBEventLog: EventLog {
 
     public func appendBatch(_ drafts: [EventDraft]) async throws -> ClosedRange<UInt64>? {
         guard !drafts.isEmpty else { return nil }
-        // Encoding happens here, on the caller's task; the writer thread only copies bytes.
-        let encoded = drafts.map { draft in
+        return try await appendEncoded(Self.encode(drafts))
+    }
+
+    @discardableResult
+    public func append(_ drafts: [EventDraft]) async throws -> [EventRecord] {
+        guard let range = try await appendEncoded(Self.encode(drafts)) else { return [] }
+        // Built here rather than on the writer thread; handed to this process's readers as
+        // ``LMDBWriteTransaction/append(_:)``'s records are (they are committed by now).
+        let records = zip(range, drafts).map { seq, draft in draft.record(seq: seq) }
+        environment.recent.insert(records)
+        return records
+    }
+
+    /// Encodes drafts on the caller's task, before their seqs are known: the writer thread only
+    /// copies bytes. A large batch (an import's) is split into slices encoded on every core, in
+    /// the way ``LMDBEnvironment/decodeAll(_:)`` decodes.
+    static func encode(_ drafts: [EventDraft]) -> [LMDBEncodedEvent] {
+        @Sendable func encodeOne(_ draft: EventDraft) -> LMDBEncodedEvent {
             let (bytes, key) = RecordCodec.encode(draft)
             return LMDBEncodedEvent(bytes: bytes, stateKey: LMDBKey.object(kind: key.kind, namespace: key.namespace, name: key.name),
                                     deletes: draft.type == .deleted)
         }
+        let workers = LMDBEnvironment.decodeWorkers
+        guard drafts.count >= LMDBEnvironment.parallelDecodeThreshold, workers > 1 else { return drafts.map(encodeOne) }
+        let slices = ParallelSlices(count: drafts.count, workers: workers)
+        let parts = UnsafeSendableBox([[LMDBEncodedEvent]](repeating: [], count: workers))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let part = drafts[slices.range(w)].map(encodeOne)
+            parts.withValue { $0[w] = part }
+        }
+        return parts.value.flatMap { $0 }
+    }
+
+    /// Appends encoded records as one atomic batch. The body reads nothing and fails only when
+    /// LMDB does, so it runs in the commit's transaction itself, without a nested transaction of
+    /// its own (see ``LMDBWriter/Request/nested``).
+    func appendEncoded(_ encoded: [LMDBEncodedEvent]) async throws -> ClosedRange<UInt64>? {
+        guard !encoded.isEmpty else { return nil }
         if inlineCommits {
             return try writer.runInline { txn in
                 let first = txn.nextSeq
@@ -143,7 +175,8 @@ public final class LMDBEventLog: EventLog {
                 },
                 complete: { error in
                     if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: box.value) }
-                }))
+                },
+                nested: false))
         }
     }
 

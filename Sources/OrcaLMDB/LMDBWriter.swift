@@ -23,6 +23,12 @@ final class LMDBWriter: @unchecked Sendable {
     struct Request {
         let run: (LMDBWriteTransaction) throws -> Void
         let complete: (( any Error)?) -> Void
+        /// Whether the body runs in a nested transaction of its own, so that one that throws rolls
+        /// back alone. A body that cannot fail on its own account (an unconditional append of
+        /// encoded records) runs in the commit's transaction directly and saves the nested
+        /// transaction's cost; should it throw all the same, the commit is aborted and the other
+        /// bodies run again without it.
+        var nested = true
     }
 
     let environment: LMDBEnvironment
@@ -143,11 +149,12 @@ final class LMDBWriter: @unchecked Sendable {
             var mapFull = false
             // Each body runs in a nested transaction, so one that throws rolls back alone.
             // MDB_WRITEMAP allows no nesting: there (inline commits, one body at a time) the body
-            // runs in the top-level transaction, and one that throws aborts the whole commit.
-            let nested = !env.writeMap
-            var abortAll = false
+            // runs in the top-level transaction, as does a body that asks for none; one of those
+            // that throws aborts the whole commit (the others are then run again without it).
+            var failed: Int?
             var appended: [EventRecord] = []
             for (i, request) in batch.enumerated() {
+                let nested = !env.writeMap && request.nested
                 var target = parent
                 if nested {
                     var childPointer: OpaquePointer?
@@ -180,18 +187,19 @@ final class LMDBWriter: @unchecked Sendable {
                     if nested {
                         mdb_txn_abort(target)
                     } else {
-                        abortAll = true
+                        failed = i
                         break
                     }
                 }
             }
-            if abortAll {
+            if let failed {
                 mdb_txn_abort(parent)
                 pthread_rwlock_unlock(env.resizeLock)
-                for i in errors.indices where errors[i] == nil {
-                    errors[i] = LogError(.io, "a write of the same commit failed; nothing was written", path: env.path)
-                }
-                break attempt
+                batch[failed].complete(errors[failed])
+                var others = batch
+                others.remove(at: failed)
+                if !others.isEmpty { process(others) }
+                return
             }
             if mapFull {
                 mdb_txn_abort(parent)

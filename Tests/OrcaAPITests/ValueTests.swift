@@ -30,6 +30,40 @@ struct ValueTests {
         #expect(throws: BinaryDecodingError.self) { try BinaryCodec.decode([99]) }
     }
 
+    @Test("every dictionary string is written by its index however the string was made, and no other string is")
+    func dictionaryEncoding() throws {
+        // Strings reach the encoder from literals, the JSON parser, concatenation, substrings and
+        // bridged bytes; small ones are looked up by their machine words, long ones by bytes.
+        func forms(_ s: String) -> [String] {
+            let padded = "<" + s + ">"
+            var reserved = String()
+            reserved.reserveCapacity(64)  // a short string kept in heap storage, not in the small form
+            reserved.append(s)
+            return [s, String(decoding: Array(s.utf8), as: UTF8.self), String(padded.dropFirst().dropLast()),
+                    String(s.prefix(1)) + String(s.dropFirst()), reserved]
+        }
+        for (index, entry) in BinaryCodec.dictionary.enumerated() {
+            var expected: [UInt8] = [8]
+            BinaryCodec.writeVarint(UInt64(index), into: &expected)
+            for form in forms(entry) {
+                #expect(BinaryCodec.encode(.string(form)) == expected, "\(entry)")
+                let object = BinaryCodec.encode(.object([form: .null]))
+                var key: [UInt8] = [7, 1]
+                BinaryCodec.writeVarint(UInt64(index) << 1, into: &key)
+                #expect(object == key + [0], "key \(entry)")
+            }
+        }
+        for other in ["Runnin", "Running ", "RUNNING", "x", "é", "kube-systems", "pod-template-hash", String(repeating: "k", count: 15),
+                      "batch.kubernetes.io/job-trackin", "topology.kubernetes.io/zones"] {
+            for form in forms(other) {
+                var expected: [UInt8] = [5]
+                BinaryCodec.writeVarint(UInt64(other.utf8.count), into: &expected)
+                #expect(BinaryCodec.encode(.string(form)) == expected + Array(other.utf8), "\(other)")
+                #expect(try BinaryCodec.decode(BinaryCodec.encode(.object([form: .string(form)]))) == .object([other: .string(other)]))
+            }
+        }
+    }
+
     @Test("skipping checks exactly what decoding checks, and a path read decodes only its value")
     func skipAndPathRead() throws {
         let value = try JSONValue.parse(sample)

@@ -1,7 +1,8 @@
 import Foundation
 import OrcaAPI
-import OrcaLMDB
+@testable import OrcaLMDB
 import OrcaLog
+import Synchronization
 import Testing
 
 @Suite("LMDB event log")
@@ -89,6 +90,33 @@ struct LMDBEventLogTests {
         #expect(all.count == 10)
         #expect(all.map(\.seq) == Array(1...10))
         #expect(Set(all.map(\.name)) == Set((0..<20).filter { $0 % 2 == 0 }.map { "p\($0)" }))
+    }
+
+    @Test("a body run without a nested transaction that fails aborts its commit; the others of the group run again without it")
+    func unnestedFailure() async throws {
+        let dir = TemporaryDirectory()
+        let log = try LMDBEventLog(path: dir.sub("data"))
+        struct Boom: Error {}
+        let outcomes = Mutex<[String: [Bool]]>([:])
+        func request(_ name: String, nested: Bool, fails: Bool = false) -> LMDBWriter.Request {
+            LMDBWriter.Request(
+                run: { txn in
+                    try txn.append(podDraft(name))
+                    if fails { throw Boom() }
+                },
+                complete: { error in outcomes.withLock { $0[name, default: []].append(error == nil) } },
+                nested: nested)
+        }
+        log.writer.process([request("a", nested: true), request("b", nested: false), request("c", nested: false, fails: true),
+                            request("d", nested: true)])
+        // Every request completes exactly once.
+        #expect(outcomes.withLock { $0 } == ["a": [true], "b": [true], "c": [false], "d": [true]])
+        let all = try log.readAll()
+        #expect(all.map(\.name) == ["a", "b", "d"])
+        #expect(all.map(\.seq) == [1, 2, 3])
+        #expect(try log.current(ObjectKey(kind: "Pod", namespace: "default", name: "c")) == nil)
+        try await log.append([podDraft("e")])
+        #expect(try log.latestSeq() == 4)
     }
 
     @Test("16 concurrent writers: every acknowledged append is present, seqs are contiguous")

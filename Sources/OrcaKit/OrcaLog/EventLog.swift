@@ -40,6 +40,11 @@ public protocol EventLog: Sendable {
     /// encode the drafts on the caller's task, outside the write transaction.
     func appendBatch(_ drafts: [EventDraft]) async throws -> ClosedRange<UInt64>?
 
+    /// Appends `drafts` unconditionally in one atomic transaction and returns their records. Like
+    /// ``appendBatch(_:)``, an implementation may encode the drafts on the caller's task.
+    @discardableResult
+    func append(_ drafts: [EventDraft]) async throws -> [EventRecord]
+
     /// Suspends until the log's latest seq is greater than `seq`, or the task is cancelled.
     /// May return early (spuriously); callers re-check.
     func waitForAppend(after seq: UInt64) async

@@ -67,6 +67,7 @@ final class StringIndexTable: Sendable {
     nonisolated(unsafe) private let offsets: UnsafeMutablePointer<Int>
     private let mask: Int
     private let maxLength: Int
+    let smallStrings: SmallStrings?
 
     init(_ strings: [String]) {
         var capacity = 16
@@ -89,6 +90,7 @@ final class StringIndexTable: Sendable {
         }
         offsets[strings.count] = position
         maxLength = longest
+        smallStrings = SmallStrings(strings)
         for i in strings.indices where lookup(UnsafeRawPointer(bytes + offsets[i]), offsets[i + 1] - offsets[i]) == nil {
             var slot = Int(truncatingIfNeeded: FastStrings.quickHash(bytes + offsets[i], offsets[i + 1] - offsets[i])) & mask
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
@@ -109,8 +111,24 @@ final class StringIndexTable: Sendable {
     }
 
     /// The index of `s`, or nil.
+    ///
+    /// A string of up to 15 UTF-8 bytes is stored inside the `String` value itself, so its two
+    /// words are its content: such a string is found by comparing words (``SmallStrings``),
+    /// without reading its bytes; a small string not in that table is in no entry.
     @inline(__always)
     func index(of s: String) -> Int? {
+        if let small = smallStrings {
+            switch small.lookup(s) {
+            case .found(let index): return index
+            case .absent: return nil
+            case .notSmall: break
+            }
+        }
+        return indexByBytes(s)
+    }
+
+    @inline(__always)
+    func indexByBytes(_ s: String) -> Int? {
         let n = s.utf8.count
         guard n <= maxLength else { return nil }
         if n == 0 { return lookup(UnsafeRawPointer(bytes), 0) }
@@ -118,5 +136,81 @@ final class StringIndexTable: Sendable {
             guard let base = buffer.baseAddress else { return nil }
             return lookup(UnsafeRawPointer(base), n)
         } ?? nil
+    }
+}
+
+/// Strings of at most 15 UTF-8 bytes found by their two machine words.
+///
+/// On 64-bit platforms the standard library keeps such a string inside the `String` value (the
+/// "small" form): its words are its bytes, its length and flags computed from them, so two small
+/// strings are equal exactly when their words are. The layout is an implementation detail, so
+/// ``init(_:)`` checks it on sample strings and returns nil (callers then compare bytes) when it
+/// does not hold.
+struct SmallStrings: @unchecked Sendable {
+    // @unchecked: the storage is written in init and only read afterwards; the table lives as
+    // long as the process (it backs a `static let`).
+    private let words: UnsafeMutablePointer<(UInt64, UInt64, Int)>
+    private let mask: Int
+
+    /// Bit 61 of the second word marks the small form.
+    private static let smallBit: UInt64 = 1 << 61
+
+    @inline(__always)
+    private static func words(_ s: String) -> (UInt64, UInt64) { unsafeBitCast(s, to: (UInt64, UInt64).self) }
+
+    init?(_ strings: [String]) {
+        guard MemoryLayout<String>.size == 16 else { return nil }
+        // The layout assumption, checked: strings made from bytes at run time are small up to
+        // 15 bytes (and equal ones have equal words), and a longer one is not small.
+        func made(_ text: String) -> String { String(decoding: Array(text.utf8), as: UTF8.self) }
+        for sample in ["", "a", "Running", "exactly15bytes!", "ünïcødé"] {
+            let a = Self.words(made(sample))
+            let b = Self.words(made(sample))
+            guard a.1 & Self.smallBit != 0, a == b else { return nil }
+        }
+        let long = made(String(repeating: "x", count: 40))
+        guard Self.words(long).1 & Self.smallBit == 0, Self.words(made("Pending")) != Self.words(made("Running")) else {
+            return nil
+        }
+        var capacity = 16
+        while capacity < strings.count * 4 { capacity <<= 1 }
+        mask = capacity - 1
+        words = .allocate(capacity: capacity)
+        words.initialize(repeating: (0, 0, -1), count: capacity)
+        for (i, s) in strings.enumerated() where s.utf8.count <= 15 {
+            let w = Self.words(made(s))
+            guard w.1 & Self.smallBit != 0 else { return nil }
+            var slot = Self.slot(w) & mask
+            while words[slot].2 >= 0 && (words[slot].0, words[slot].1) != w { slot = (slot + 1) & mask }
+            if words[slot].2 < 0 { words[slot] = (w.0, w.1, i) }
+        }
+    }
+
+    @inline(__always)
+    private static func slot(_ w: (UInt64, UInt64)) -> Int {
+        var h = (w.0 ^ (w.1 &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 29
+        return Int(truncatingIfNeeded: h)
+    }
+
+    enum Lookup {
+        case found(Int)
+        /// Small and in no entry.
+        case absent
+        /// Not in the small form: compare bytes.
+        case notSmall
+    }
+
+    @inline(__always)
+    func lookup(_ s: String) -> Lookup {
+        let w = Self.words(s)
+        guard w.1 & Self.smallBit != 0 else { return .notSmall }
+        var slot = Self.slot(w) & mask
+        while true {
+            let entry = words[slot]
+            if entry.2 < 0 { return .absent }
+            if entry.0 == w.0 && entry.1 == w.1 { return .found(entry.2) }
+            slot = (slot + 1) & mask
+        }
     }
 }

@@ -83,83 +83,26 @@ public enum BinaryCodec {
 
     /// Encodes `value`, appending to `out`.
     public static func encode(_ value: JSONValue, into out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(0)
-        case .bool(let b): out.append(b ? 2 : 1)
-        case .int(let i):
-            out.append(3)
-            writeVarint(UInt64(bitPattern: (i << 1) ^ (i >> 63)), into: &out)
-        case .double(let d):
-            out.append(4)
-            withUnsafeBytes(of: d.bitPattern.littleEndian) { out.append(contentsOf: $0) }
-        case .string(let s):
-            if let i = dictionaryIndex.index(of: s) {
-                out.append(8)
-                writeVarint(UInt64(i), into: &out)
-            } else {
-                out.append(5)
-                writeVarint(UInt64(s.utf8.count), into: &out)
-                out.append(contentsOf: s.utf8)
-            }
-        case .array(let items):
-            out.append(6)
-            writeVarint(UInt64(items.count), into: &out)
-            for item in items { encode(item, into: &out) }
-        case .object(let object):
-            out.append(7)
-            writeVarint(UInt64(object.count), into: &out)
-            for entry in object.entries {
-                writeKey(entry.key, into: &out)
-                encode(entry.value, into: &out)
-            }
-        }
+        var writer = BinaryWriter()
+        writer.value(value)
+        writer.copy(into: &out)
     }
 
     /// Encodes an object whose `metadata.resourceVersion` is to be the seq of the record it is
     /// stored in: that field is written as tag 9 (added at the end of `metadata` when absent,
     /// where setting it would put it). Values without a `metadata` object encode as usual.
     public static func encodeStampingResourceVersion(_ value: JSONValue, into out: inout [UInt8]) {
-        guard case .object(let root) = value, case .object(let metadata)? = root["metadata"] else {
-            encode(value, into: &out)
-            return
-        }
-        out.append(7)
-        writeVarint(UInt64(root.count), into: &out)
-        for entry in root.entries {
-            writeKey(entry.key, into: &out)
-            guard entry.key == "metadata" else {
-                encode(entry.value, into: &out)
-                continue
-            }
-            let hasVersion = metadata["resourceVersion"] != nil
-            out.append(7)
-            writeVarint(UInt64(metadata.count + (hasVersion ? 0 : 1)), into: &out)
-            for field in metadata.entries {
-                writeKey(field.key, into: &out)
-                if field.key == "resourceVersion" { out.append(9) } else { encode(field.value, into: &out) }
-            }
-            if !hasVersion {
-                writeKey("resourceVersion", into: &out)
-                out.append(9)
-            }
-        }
-    }
-
-    @inline(__always)
-    static func writeKey(_ key: String, into out: inout [UInt8]) {
-        if let i = dictionaryIndex.index(of: key) {
-            writeVarint(UInt64(i) << 1, into: &out)
-        } else {
-            writeVarint(UInt64(key.utf8.count) << 1 | 1, into: &out)
-            out.append(contentsOf: key.utf8)
-        }
+        var writer = BinaryWriter()
+        writer.valueStampingResourceVersion(value)
+        writer.copy(into: &out)
     }
 
     /// Encodes `value` into a new byte array.
     public static func encode(_ value: JSONValue) -> [UInt8] {
+        var writer = BinaryWriter()
+        writer.value(value)
         var out: [UInt8] = []
-        out.reserveCapacity(512)
-        encode(value, into: &out)
+        writer.copy(into: &out)
         return out
     }
 
