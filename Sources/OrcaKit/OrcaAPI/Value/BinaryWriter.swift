@@ -145,8 +145,15 @@ struct BinaryWriter: ~Copyable {
         byte(7)
         varint(UInt64(object.count))
         object.entries.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
             for i in buffer.indices {
-                key(buffer[i].key)
+                // A key (the entry's first field) found by its words is written without a copy
+                // of the String (no reference count touched).
+                if let small, case .found(let index) = small.lookup(words: UnsafeRawPointer(base + i).load(as: (UInt64, UInt64).self)) {
+                    varint(UInt64(index) << 1)
+                } else {
+                    key(buffer[i].key)
+                }
                 value(buffer[i].value)
             }
         }

@@ -202,8 +202,11 @@ struct SmallStrings: @unchecked Sendable {
     }
 
     @inline(__always)
-    func lookup(_ s: String) -> Lookup {
-        let w = Self.words(s)
+    func lookup(_ s: String) -> Lookup { lookup(words: Self.words(s)) }
+
+    /// The lookup of the string whose two words (as stored in memory) are `w`.
+    @inline(__always)
+    func lookup(words w: (UInt64, UInt64)) -> Lookup {
         guard w.1 & Self.smallBit != 0 else { return .notSmall }
         var slot = Self.slot(w) & mask
         while true {
