@@ -55,7 +55,8 @@ final class LMDBWriter: @unchecked Sendable {
             return
         }
         pending.append(request)
-        condition.signal()
+        // While the writer lingers for a group, waking it before the group is complete is wasted.
+        if pending.count == 1 || pending.count >= lingerTarget { condition.signal() }
         condition.unlock()
     }
 
@@ -90,23 +91,33 @@ final class LMDBWriter: @unchecked Sendable {
 
     func hasCommitted(after seq: UInt64) -> Bool { committed.withLock { $0 > seq } }
 
-    /// Group commit's linger rule. When the last commit carried n > 1 transactions, concurrent
-    /// writers are active: wait for up to n requests, but no longer than half the last commit's
-    /// duration (so a slow disk gathers more, a fast one loses little) and never over 1 ms. A lone
-    /// writer (n = 1) never waits.
+    /// Group commit's linger rule. The largest of the last few commits' batches, n, estimates how
+    /// many writers are active: when n > 1, wait for up to n requests, but no longer than half the
+    /// last commit's duration (so a slow disk gathers more, a fast one loses little) and never
+    /// over 1 ms. Taking the largest rather than the last batch keeps a writer that was a moment
+    /// late from shrinking every later group. A lone writer (n = 1) never waits.
     static let maxLinger: Double = 0.001
+    /// How many recent batches the estimate looks back over.
+    static let lingerWindow = 8
+
+    /// The group size the writer is waiting for (guarded by `condition`); 1 when it is not lingering.
+    var lingerTarget = 1
 
     func loop() {
-        var lastBatch = 1
+        var recent = [Int](repeating: 1, count: Self.lingerWindow)
+        var next = 0
         var lastCommit: Double = 0
         while true {
             condition.lock()
             while pending.isEmpty && !stopping { condition.wait() }
-            if !stopping && pending.count < lastBatch {
+            let target = recent.max() ?? 1
+            if !stopping && pending.count < target {
+                lingerTarget = target
                 let deadline = Date(timeIntervalSinceNow: min(lastCommit / 2, Self.maxLinger))
-                while pending.count < lastBatch && !stopping {
+                while pending.count < target && !stopping {
                     if !condition.wait(until: deadline) { break }
                 }
+                lingerTarget = 1
             }
             let batch = pending
             pending.removeAll(keepingCapacity: true)
@@ -116,7 +127,8 @@ final class LMDBWriter: @unchecked Sendable {
             let start = DispatchTime.now().uptimeNanoseconds
             process(batch)
             lastCommit = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            lastBatch = batch.count
+            recent[next] = batch.count
+            next = (next + 1) % recent.count
         }
         exited.signal()
     }
