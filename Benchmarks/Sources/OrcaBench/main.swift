@@ -22,8 +22,8 @@ do {
     if which == "decode" { benchDecodeOnly(events: 20_000) }
     if which == "all" || which == "append" { try await benchAppend(events: 200_000, batch: 1_000, runs: 5) }
     if which == "all" || which == "group" { try await benchGroupCommit(writers: 16, perWriter: 250, sequential: 1_000, runs: 5) }
-    if which == "all" || which == "runtime" { try await benchRuntime(events: 300_000, runs: 3) }
-    if which == "informer" { try await benchInformerApply(events: 300_000, runs: 5) }
+    if which == "all" || which == "runtime" { try await benchRuntime(events: 1_000_000, runs: 3) }
+    if which == "informer" { try await benchInformerApply(events: 1_000_000, runs: 5) }
     if which == "simulate" || which == "sim-pods" { try await benchSimulatePods() }
     if which == "simulate" || which == "sim-replicasets" { try await benchSimulateReplicaSets() }
     if which == "simulate" || which == "sim-nodes" { try await benchSimulateNodeFailure() }
