@@ -88,6 +88,22 @@ struct ValueTests {
             }
         }
         #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+        // Nesting at and past the depth limit (512), with a scalar, an empty container or a
+        // container innermost, inside arrays and objects alike.
+        for depth in [510, 511, 512, 513] {
+            for innermost: JSONValue in [1, "s", [], [:], [1], ["k": true]] {
+                var array = innermost
+                var object = innermost
+                for _ in 0..<depth {
+                    array = .array([array])
+                    object = .object(["k": object])
+                }
+                for nested in [array, object] {
+                    let o = outcomes(BinaryCodec.encode(nested))
+                    #expect(o.skip == o.decode, "depth \(depth), innermost \(innermost)")
+                }
+            }
+        }
         // A path read gives what the tree gives, for present and missing paths alike, walking or
         // jumping through the member table: for an object with keys outside the dictionary at
         // the first two levels, one with only dictionary keys there, and one with a repeated key.
