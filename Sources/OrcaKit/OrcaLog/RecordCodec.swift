@@ -35,7 +35,8 @@ public enum RecordCodec {
     static func header(time: Timestamp, type: EventType, kind: String, namespace: String, name: String, uid: String,
                        actor: String, cause: UInt64?) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(2048)
+        // The header alone; the object's bytes are appended once, at their exact size.
+        out.reserveCapacity(32 + kind.utf8.count + namespace.utf8.count + name.utf8.count + uid.utf8.count + actor.utf8.count)
         out.append(version)
         let t = time.nanoseconds
         BinaryCodec.writeVarint(UInt64(bitPattern: (t << 1) ^ (t >> 63)), into: &out)

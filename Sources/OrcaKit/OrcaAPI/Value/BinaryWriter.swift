@@ -25,6 +25,7 @@ struct BinaryWriter: ~Copyable {
 
     /// Appends the bytes written so far to `out`.
     func copy(into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + count)
         out.append(contentsOf: UnsafeRawBufferPointer(start: base, count: count))
     }
 
