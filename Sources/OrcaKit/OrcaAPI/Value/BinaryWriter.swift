@@ -81,16 +81,7 @@ struct BinaryWriter: ~Copyable {
 
     /// The dictionary index of `s`, or nil.
     @inline(__always)
-    private func index(of s: String) -> Int? {
-        if let small {
-            switch small.lookup(s) {
-            case .found(let index): return index
-            case .absent: return nil
-            case .notSmall: break
-            }
-        }
-        return table.indexByBytes(s)
-    }
+    private func index(of s: String) -> Int? { SmallStrings.index(of: s, small: small, table: table) }
 
     /// An object member's key: a dictionary index (even) or an inline string (odd).
     mutating func key(_ key: String) {

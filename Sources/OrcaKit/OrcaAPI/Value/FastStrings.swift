@@ -116,16 +116,7 @@ final class StringIndexTable: Sendable {
     /// words are its content: such a string is found by comparing words (``SmallStrings``),
     /// without reading its bytes; a small string not in that table is in no entry.
     @inline(__always)
-    func index(of s: String) -> Int? {
-        if let small = smallStrings {
-            switch small.lookup(s) {
-            case .found(let index): return index
-            case .absent: return nil
-            case .notSmall: break
-            }
-        }
-        return indexByBytes(s)
-    }
+    func index(of s: String) -> Int? { SmallStrings.index(of: s, small: smallStrings, table: self) }
 
     @inline(__always)
     func indexByBytes(_ s: String) -> Int? {
@@ -172,14 +163,14 @@ struct SmallStrings: @unchecked Sendable {
         guard Self.words(long).1 & Self.smallBit == 0, Self.words(made("Pending")) != Self.words(made("Running")) else {
             return nil
         }
+        let entries = strings.enumerated().filter { $0.element.utf8.count <= 15 }.map { (Self.words(made($0.element)), $0.offset) }
+        guard entries.allSatisfy({ $0.0.1 & Self.smallBit != 0 }) else { return nil }
         var capacity = 16
         while capacity < strings.count * 4 { capacity <<= 1 }
         mask = capacity - 1
         words = .allocate(capacity: capacity)
         words.initialize(repeating: (0, 0, -1), count: capacity)
-        for (i, s) in strings.enumerated() where s.utf8.count <= 15 {
-            let w = Self.words(made(s))
-            guard w.1 & Self.smallBit != 0 else { return nil }
+        for (w, i) in entries {
             var slot = Self.slot(w) & mask
             while words[slot].2 >= 0 && (words[slot].0, words[slot].1) != w { slot = (slot + 1) & mask }
             if words[slot].2 < 0 { words[slot] = (w.0, w.1, i) }
@@ -191,6 +182,19 @@ struct SmallStrings: @unchecked Sendable {
         var h = (w.0 ^ (w.1 &* 0x9E37_79B9_7F4A_7C15)) &* 0xFF51_AFD7_ED55_8CCD
         h ^= h >> 29
         return Int(truncatingIfNeeded: h)
+    }
+
+    /// The index of `s` in `table`: by its words when it is small, by its bytes otherwise.
+    @inline(__always)
+    static func index(of s: String, small: SmallStrings?, table: StringIndexTable) -> Int? {
+        if let small {
+            switch small.lookup(s) {
+            case .found(let index): return index
+            case .absent: return nil
+            case .notSmall: break
+            }
+        }
+        return table.indexByBytes(s)
     }
 
     enum Lookup {
