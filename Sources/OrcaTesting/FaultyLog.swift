@@ -93,5 +93,11 @@ public final class FaultyLog: EventLog {
         return try await base.appendBatch(drafts)
     }
 
+    @discardableResult
+    public func append(_ drafts: [EventDraft]) async throws -> [EventRecord] {
+        if let failure = takeWriteFailure() { throw failure }
+        return try await base.append(drafts)
+    }
+
     public func waitForAppend(after seq: UInt64) async { await base.waitForAppend(after: seq) }
 }

@@ -88,6 +88,16 @@ struct OrcaTestingTests {
         #expect(first.object["message"]?.stringValue?.contains("etcdserver: request timed out") == true)
         try await cluster.advance(by: .seconds(1))
         #expect(try cluster.list(Pod.self).count == 3, "the controller retried and created every pod")
+        // Direct appends (the log's bulk paths) fail the same way and append nothing.
+        let latest = try cluster.log.latestSeq()
+        let draft = EventDraft(time: Timestamp(seconds: 1), type: .added, actor: "import", cause: nil,
+                               object: ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c", "namespace": "default"]])
+        cluster.log.failWrites(2)
+        await #expect(throws: FaultyLog.InjectedFault.self) { try await cluster.log.append([draft]) }
+        await #expect(throws: FaultyLog.InjectedFault.self) { try await cluster.log.appendBatch([draft]) }
+        #expect(try cluster.log.latestSeq() == latest)
+        let appended = try await cluster.log.append([draft])
+        #expect(appended.map(\.seq) == [latest + 1])
     }
 
     @Test("HistoryBuilder writes a history through the store: times, actors, defaults; a rejected step throws")
