@@ -142,8 +142,8 @@ public final class LMDBEventLog: EventLog {
             return LMDBEncodedEvent(bytes: bytes, stateKey: LMDBKey.object(kind: key.kind, namespace: key.namespace, name: key.name),
                                     deletes: draft.type == .deleted)
         }
-        let workers = LMDBEnvironment.decodeWorkers
-        guard drafts.count >= LMDBEnvironment.parallelDecodeThreshold, workers > 1 else { return drafts.map(encodeOne) }
+        let workers = LMDBEnvironment.parallelWorkers
+        guard drafts.count >= LMDBEnvironment.parallelThreshold, workers > 1 else { return drafts.map(encodeOne) }
         let slices = ParallelSlices(count: drafts.count, workers: workers)
         let parts = UnsafeSendableBox([[LMDBEncodedEvent]](repeating: [], count: workers))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -159,7 +159,7 @@ public final class LMDBEventLog: EventLog {
     func appendEncoded(_ encoded: [LMDBEncodedEvent]) async throws -> ClosedRange<UInt64>? {
         guard !encoded.isEmpty else { return nil }
         if inlineCommits {
-            return try writer.runInline { txn in
+            return try writer.runInline(nested: false) { txn in
                 let first = txn.nextSeq
                 for event in encoded { try txn.appendEncoded(event) }
                 return first...(txn.nextSeq - 1)
@@ -208,19 +208,19 @@ public final class LMDBEventLog: EventLog {
 }
 
 extension LMDBEnvironment {
-    /// Below this many records, decoding on one thread is faster than spreading the work.
-    static let parallelDecodeThreshold = 256
-    /// Threads that decode a large batch: the cores, at most 8. Read once — asking costs file
+    /// Below this many records, decoding or encoding on one thread is faster than spreading the work.
+    static let parallelThreshold = 256
+    /// Threads that decode or encode a large batch: the cores, at most 8. Read once — asking costs file
     /// reads (cgroup quotas) every time.
-    static let decodeWorkers = min(ProcessInfo.processInfo.activeProcessorCount, 8)
+    static let parallelWorkers = min(ProcessInfo.processInfo.activeProcessorCount, 8)
 
     /// Decodes records whose bytes are in the map (the caller holds the read transaction).
     ///
     /// Large batches are split into contiguous slices decoded concurrently, one per core; the
     /// result is in input order and the first error (in order) is thrown.
     func decodeAll(_ values: [(key: MDB_val, value: MDB_val)]) throws(LogError) -> [EventRecord] {
-        let workers = Self.decodeWorkers
-        guard values.count >= Self.parallelDecodeThreshold, workers > 1 else {
+        let workers = Self.parallelWorkers
+        guard values.count >= Self.parallelThreshold, workers > 1 else {
             var out: [EventRecord] = []
             out.reserveCapacity(values.count)
             for v in values { out.append(try decode(key: v.key, value: v.value)) }

@@ -73,8 +73,9 @@ final class LMDBWriter: @unchecked Sendable {
     /// Serialises inline commits (``runInline(_:)``) of this process.
     let inlineLock = NSLock()
 
-    /// Runs one transaction body and commits it on the calling thread (`commits: .inline`).
-    func runInline<T>(_ body: @escaping (LMDBWriteTransaction) throws -> T) throws -> T {
+    /// Runs one transaction body and commits it on the calling thread (`commits: .inline`);
+    /// `nested` as for ``Request/nested``.
+    func runInline<T>(nested: Bool = true, _ body: @escaping (LMDBWriteTransaction) throws -> T) throws -> T {
         condition.lock()
         let stopped = stopping
         condition.unlock()
@@ -83,7 +84,7 @@ final class LMDBWriter: @unchecked Sendable {
         defer { inlineLock.unlock() }
         var result: T?
         var failure: (any Error)?
-        process([Request(run: { txn in result = try body(txn) }, complete: { failure = $0 })])
+        process([Request(run: { txn in result = try body(txn) }, complete: { failure = $0 }, nested: nested)])
         if let failure { throw failure }
         guard let result else { throw LogError(.io, "internal error: a committed transaction produced no result") }
         return result

@@ -1,7 +1,7 @@
 import OrcaLog
 import Synchronization
 
-/// The records this process most recently committed or read, by seq.
+/// The records this process most recently committed, by seq.
 ///
 /// A seq names one record forever once committed (the log is append-only), so a record can be
 /// handed out again instead of being read and checked anew: the informers read back every

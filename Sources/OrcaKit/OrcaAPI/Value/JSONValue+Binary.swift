@@ -99,10 +99,8 @@ public enum BinaryCodec {
 
     /// Encodes `value` into a new byte array.
     public static func encode(_ value: JSONValue) -> [UInt8] {
-        var writer = BinaryWriter()
-        writer.value(value)
         var out: [UInt8] = []
-        writer.copy(into: &out)
+        encode(value, into: &out)
         return out
     }
 
