@@ -63,6 +63,38 @@ struct LMDBEventLogTests {
         #expect(a.value(at: ["metadata", "name"]) == "a")
     }
 
+    @Test("fields of array elements read from the encoded object agree with the built tree")
+    func elementFields() async throws {
+        let dir = TemporaryDirectory()
+        var draft = podDraft("a")
+        draft.object[path: ["metadata", "ownerReferences"]] = [
+            ["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u-1", "controller": true],
+            "not an object",
+            ["uid": "u-2", "a key outside the dictionary": ["nested": [1, 2.5, nil]]],
+            ["controller": false, "uid": "u-3", "blockOwnerDeletion": true],
+        ]
+        do {
+            let writer = try LMDBEventLog(path: dir.sub("data"))
+            _ = try await writer.append([draft])
+        }
+        let log = try LMDBEventLog(path: dir.sub("data"))
+        guard let record = try log.read(from: 1, limit: 1).first else { Issue.record("nothing read"); return }
+        let fields = ["controller", "uid", "a key outside the dictionary"]
+        let path = ["metadata", "ownerReferences"]
+        let encoded = record.fields(fields, ofElementsAt: path)
+        #expect(!record.isDecoded)
+        #expect(encoded?.count == 4)
+        #expect(encoded?[0] == [true, "u-1", nil])
+        #expect(encoded?[1] == [nil, nil, nil])
+        #expect(encoded?[2] == [nil, "u-2", ["nested": [1, 2.5, nil]]])
+        #expect(encoded?[3] == [false, "u-3", nil])
+        #expect(record.fields(fields, ofElementsAt: ["metadata", "name"]) == nil)  // not an array
+        #expect(record.fields(fields, ofElementsAt: ["metadata", "nope"]) == nil)
+        _ = record.object
+        #expect(record.isDecoded)
+        #expect(record.fields(fields, ofElementsAt: path) == encoded)
+    }
+
     @Test("the data directory is created with mode 0700")
     func directoryMode() throws {
         let dir = TemporaryDirectory()

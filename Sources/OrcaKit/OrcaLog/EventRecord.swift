@@ -35,18 +35,74 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
 /// field without decoding the rest. The bytes were fully checked when the record was read, so
 /// a corrupt log still fails at the read, never later.
 public struct EventRecord: Sendable, Hashable {
-    public var seq: UInt64
-    public var time: Timestamp
-    public var type: EventType
-    public var kind: String
-    public var namespace: String
-    public var name: String
-    public var uid: String
+    /// The fields live in one immutable, shared box: a copy of a record (into a cache, an event,
+    /// a snapshot) is one retain, and a cache entry holds one reference. A setter replaces the box.
+    struct Fields: Sendable {
+        var seq: UInt64
+        var time: Timestamp
+        var type: EventType
+        var kind: String
+        var namespace: String
+        var name: String
+        var uid: String
+        var actor: String
+        var cause: UInt64?
+        var payload: Payload
+    }
+
+    final class Storage: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    var storage: Storage
+
+    @inline(__always)
+    mutating func update(_ body: (inout Fields) -> Void) {
+        var fields = storage.fields
+        body(&fields)
+        storage = Storage(fields)
+    }
+
+    public var seq: UInt64 {
+        get { storage.fields.seq }
+        set { update { $0.seq = newValue } }
+    }
+    public var time: Timestamp {
+        get { storage.fields.time }
+        set { update { $0.time = newValue } }
+    }
+    public var type: EventType {
+        get { storage.fields.type }
+        set { update { $0.type = newValue } }
+    }
+    public var kind: String {
+        get { storage.fields.kind }
+        set { update { $0.kind = newValue } }
+    }
+    public var namespace: String {
+        get { storage.fields.namespace }
+        set { update { $0.namespace = newValue } }
+    }
+    public var name: String {
+        get { storage.fields.name }
+        set { update { $0.name = newValue } }
+    }
+    public var uid: String {
+        get { storage.fields.uid }
+        set { update { $0.uid = newValue } }
+    }
     /// Who wrote it: `user`, `controller/replicaset`, `kubelet/node-1`, `import`…
-    public var actor: String
+    public var actor: String {
+        get { storage.fields.actor }
+        set { update { $0.actor = newValue } }
+    }
     /// The seq of the event whose handling produced this one, when known.
-    public var cause: UInt64?
-    var payload: Payload
+    public var cause: UInt64? {
+        get { storage.fields.cause }
+        set { update { $0.cause = newValue } }
+    }
+    var payload: Payload { storage.fields.payload }
 
     enum Payload: Sendable {
         case value(JSONValue)
@@ -61,16 +117,8 @@ public struct EventRecord: Sendable, Hashable {
 
     init(seq: UInt64, time: Timestamp, type: EventType, kind: String, namespace: String, name: String,
          uid: String, actor: String, cause: UInt64?, payload: Payload) {
-        self.seq = seq
-        self.time = time
-        self.type = type
-        self.kind = kind
-        self.namespace = namespace
-        self.name = name
-        self.uid = uid
-        self.actor = actor
-        self.cause = cause
-        self.payload = payload
+        storage = Storage(Fields(seq: seq, time: time, type: type, kind: kind, namespace: namespace, name: name,
+                                 uid: uid, actor: actor, cause: cause, payload: payload))
     }
 
     /// The object as it was after this event.
@@ -82,13 +130,19 @@ public struct EventRecord: Sendable, Hashable {
             }
         }
         _modify {
+            var fields = storage.fields
             var v: JSONValue
-            switch payload {
+            switch fields.payload {
             case .value(let x): v = x
             case .encoded(let e): v = e.value
             }
-            payload = .value(.null)  // drop this reference so the mutation below is in place
-            defer { payload = .value(v) }
+            // Drop this record's references to the value so the mutation below is in place.
+            fields.payload = .value(.null)
+            storage = Storage(fields)
+            defer {
+                fields.payload = .value(v)
+                storage = Storage(fields)
+            }
             yield &v
         }
     }
@@ -103,18 +157,38 @@ public struct EventRecord: Sendable, Hashable {
         }
     }
 
+    /// For the array at `path` in ``object``, the values of `fields` in each element, in order
+    /// (nil for a field an element lacks or for every field of an element that is not an object);
+    /// nil when the path is missing or not an array. For a record still encoded, only those
+    /// values are decoded.
+    public func fields(_ fields: [String], ofElementsAt path: [String]) -> [[JSONValue?]]? {
+        switch payload {
+        case .value(let v): return Self.fields(fields, ofElementsOf: v[path: path])
+        case .encoded(let e): return e.fields(fields, ofElementsAt: path)
+        }
+    }
+
+    static func fields(_ fields: [String], ofElementsOf value: JSONValue?) -> [[JSONValue?]]? {
+        guard case .array(let items)? = value else { return nil }
+        return items.map { item in fields.map { item.objectValue?[$0] } }
+    }
+
     /// Whether ``object`` has been built (false while the record's object is still encoded).
     public var isDecoded: Bool {
         if case .encoded(let e) = payload { return e.isDecoded }
         return true
     }
 
-    public var key: ObjectKey { ObjectKey(kind: kind, namespace: namespace, name: name) }
+    public var key: ObjectKey {
+        let f = storage.fields
+        return ObjectKey(kind: f.kind, namespace: f.namespace, name: f.name)
+    }
     /// `kind/namespace/name@seq`, how logs name an event.
     public var label: String { "\(key)@\(seq)" }
 
     public static func == (lhs: EventRecord, rhs: EventRecord) -> Bool {
-        lhs.seq == rhs.seq && lhs.time == rhs.time && lhs.type == rhs.type && lhs.kind == rhs.kind
+        if lhs.storage === rhs.storage { return true }
+        return lhs.seq == rhs.seq && lhs.time == rhs.time && lhs.type == rhs.type && lhs.kind == rhs.kind
             && lhs.namespace == rhs.namespace && lhs.name == rhs.name && lhs.uid == rhs.uid && lhs.actor == rhs.actor
             && lhs.cause == rhs.cause && lhs.object == rhs.object
     }
@@ -186,6 +260,20 @@ final class EncodedObject: Sendable {
                 return bytes.withUnsafeBytes { b -> JSONValue? in
                     var reader = BinaryReader(bytes: b, recordSeq: seq)
                     return (try? reader.readJSONValue(at: path, table: table)) ?? nil
+                }
+            }
+        }
+    }
+
+    func fields(_ fields: [String], ofElementsAt path: [String]) -> [[JSONValue?]]? {
+        state.withLock { state -> [[JSONValue?]]? in
+            switch state {
+            case .decoded(let v):
+                return EventRecord.fields(fields, ofElementsOf: v[path: path])
+            case .encoded(let bytes, let table):
+                return bytes.withUnsafeBytes { b -> [[JSONValue?]]? in
+                    var reader = BinaryReader(bytes: b, recordSeq: seq)
+                    return (try? reader.readFields(fields, ofElementsAt: path, table: table)) ?? nil
                 }
             }
         }

@@ -46,11 +46,74 @@ extension BinaryReader {
     }
 
     mutating func readJSONValue(at path: ArraySlice<String>, table: MemberTable?) throws(BinaryDecodingError) -> JSONValue? {
+        guard try seek(path, table: table) else { return nil }
+        return try readValue(depth: 0)
+    }
+
+    /// For the array at `path`, the values of `fields` in each of its elements, in order (nil for
+    /// a field an element lacks; a row of nils for an element that is not an object); nil when
+    /// the path is missing or not an array. Only those values are decoded: how the owner indexes
+    /// read `metadata.ownerReferences[*].uid` and `.controller` of every object they file.
+    public mutating func readFields(_ fields: [String], ofElementsAt path: [String],
+                                    table: MemberTable?) throws(BinaryDecodingError) -> [[JSONValue?]]? {
+        guard try seek(path[...], table: table) else { return nil }
+        guard let base = bytes.baseAddress else { throw error("unexpected end of data") }
+        guard offset < bytes.count, base.load(fromByteOffset: offset, as: UInt8.self) == 6 else { return nil }
+        offset += 1
+        let n = try readLength()
+        let wanted = fields.map { BinaryCodec.dictionaryIndex.index(of: $0).map { UInt64($0) } }
+        var rows: [[JSONValue?]] = []
+        rows.reserveCapacity(n)
+        for _ in 0..<n {
+            var row = [JSONValue?](repeating: nil, count: fields.count)
+            guard offset < bytes.count else { throw error("unexpected end of data") }
+            guard base.load(fromByteOffset: offset, as: UInt8.self) == 7 else {
+                try skip(depth: 1)
+                rows.append(row)
+                continue
+            }
+            offset += 1
+            let m = try readLength()
+            for _ in 0..<m {
+                let k = try readVarint()
+                var slot: Int?
+                if k & 1 == 0 {
+                    slot = wanted.firstIndex { $0 == k >> 1 }
+                } else {
+                    let len = Int(k >> 1)
+                    guard len <= bytes.count - offset else { throw error("key exceeds the remaining data") }
+                    let key = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + len)])
+                    slot = fields.firstIndex { $0.utf8.elementsEqual(key) }
+                    offset += len
+                }
+                if let slot, row[slot] == nil {  // a repeated key: the first wins, as in JSONObject
+                    row[slot] = try readValue(depth: 2)
+                } else {
+                    try skip(depth: 2)
+                }
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// Steps over one value with the check walk; a value it refuses is an error here.
+    mutating func skip(depth: Int) throws(BinaryDecodingError) {
+        guard let base = bytes.baseAddress else { throw error("unexpected end of data") }
+        var walker = FastWalker(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, offset: offset,
+                                allowsRecordSeq: recordSeq != nil)
+        guard walker.skipValue(depth: depth) else { throw error("malformed value") }
+        offset = walker.offset
+    }
+
+    /// Moves the cursor to the value at `path` (object keys from the value at the cursor); false
+    /// when a step is missing or not an object.
+    mutating func seek(_ path: ArraySlice<String>, table: MemberTable?) throws(BinaryDecodingError) -> Bool {
         var path = path
         if let table, let first = path.first {
             switch table.lookup(first, path.dropFirst().first) {
             case .absent:
-                return nil
+                return false
             case .at(let relative, let steps):
                 offset += relative
                 path = path.dropFirst(steps)
@@ -63,7 +126,7 @@ extension BinaryReader {
                                 allowsRecordSeq: recordSeq != nil)
         for component in path {
             guard walker.offset < walker.count else { throw error("unexpected end of data") }
-            guard walker.base[walker.offset] == 7 else { return nil }
+            guard walker.base[walker.offset] == 7 else { return false }
             walker.offset += 1
             guard let n = walker.varint() else { throw error("malformed object") }
             let wanted = BinaryCodec.dictionaryIndex.index(of: component).map { UInt64($0) }
@@ -83,10 +146,10 @@ extension BinaryReader {
                 }
                 guard walker.skipValue(depth: 1) else { throw error("malformed value") }
             }
-            guard found else { return nil }
+            guard found else { return false }
         }
         offset = walker.offset
-        return try readValue(depth: 0)
+        return true
     }
 }
 
