@@ -44,15 +44,18 @@ public enum IndexName {
     /// The UIDs of the object's controller references, and whether it has one (a controller
     /// reference without a UID still makes it no orphan): both owner indexes from one read.
     static func controllers(_ record: EventRecord) -> (uids: [String], hasController: Bool) {
-        guard case .array(let owners)? = record.value(at: ["metadata", "ownerReferences"]) else { return ([], false) }
+        guard let owners = record.fields(ownerFields, ofElementsAt: ownerReferencesPath) else { return ([], false) }
         var uids: [String] = []
         var has = false
-        for owner in owners where owner["controller"] == .bool(true) {
+        for owner in owners where owner[0] == .bool(true) {
             has = true
-            if let uid = owner["uid"]?.stringValue { uids.append(uid) }
+            if let uid = owner[1]?.stringValue { uids.append(uid) }
         }
         return (uids, has)
     }
+
+    static let ownerReferencesPath = ["metadata", "ownerReferences"]
+    static let ownerFields = ["controller", "uid"]
 
     static func labelPairs(_ record: EventRecord) -> [String] {
         guard case .object(let labels)? = record.value(at: ["metadata", "labels"]) else { return [] }
@@ -80,15 +83,15 @@ public struct CacheSnapshot: Sendable {
     public let kind: String
     /// The log seq the snapshot reflects: every event up to it, none after.
     public let seq: UInt64
-    let objects: TreeDictionary<ObjectKey, EventRecord>
+    let objects: TreeDictionary<ObjectKey, CacheEntry>
     let indexes: [String: TreeDictionary<String, TreeSet<ObjectKey>>]
 
     /// The object's latest record, if the cache holds it.
     public func get(namespace: String = "", name: String) -> EventRecord? {
-        objects[ObjectKey(kind: kind, namespace: namespace, name: name)]
+        objects[ObjectKey(kind: kind, namespace: namespace, name: name)]?.record
     }
 
-    public func get(_ key: ObjectKey) -> EventRecord? { objects[key] }
+    public func get(_ key: ObjectKey) -> EventRecord? { objects[key]?.record }
 
     /// Every object (in `namespace` when given), in key order.
     ///
@@ -98,7 +101,7 @@ public struct CacheSnapshot: Sendable {
         if let namespace {
             records = byIndex(IndexName.namespace, namespace)
         } else {
-            records = Array(objects.values)
+            records = objects.values.map(\.record)
         }
         return records.sorted { $0.key < $1.key }
     }
@@ -106,7 +109,7 @@ public struct CacheSnapshot: Sendable {
     /// Objects filed under `value` in the index `name`, in key order; empty for an unknown index.
     public func byIndex(_ name: String, _ value: String) -> [EventRecord] {
         guard let keys = indexes[name]?[value] else { return [] }
-        return keys.compactMap { objects[$0] }.sorted { $0.key < $1.key }
+        return keys.compactMap { objects[$0]?.record }.sorted { $0.key < $1.key }
     }
 
     public var count: Int { objects.count }
@@ -124,7 +127,7 @@ public struct CacheSnapshot: Sendable {
     public func claimCandidates(namespace: String, controllerUID: String) -> [EventRecord] {
         var keys = indexes[IndexName.orphans]?[namespace] ?? []
         for key in indexes[IndexName.controllerUID]?[controllerUID] ?? [] where key.namespace == namespace { keys.insert(key) }
-        return keys.compactMap { objects[$0] }.sorted { $0.key < $1.key }
+        return keys.compactMap { objects[$0]?.record }.sorted { $0.key < $1.key }
     }
 
     /// The objects in `namespace` whose labels include every pair of `selector`, in key order,
@@ -142,7 +145,7 @@ public struct CacheSnapshot: Sendable {
             let keys = index[key + "=" + value] ?? []
             if smallest == nil || keys.count < smallest?.count ?? 0 { smallest = keys }
         }
-        return (smallest ?? []).filter { $0.namespace == namespace }.compactMap { objects[$0] }.filter(matches).sorted { $0.key < $1.key }
+        return (smallest ?? []).filter { $0.namespace == namespace }.compactMap { objects[$0]?.record }.filter(matches).sorted { $0.key < $1.key }
     }
 }
 
@@ -158,16 +161,13 @@ public final class Informer: Sendable {
     public let kind: String
 
     struct State {
-        var objects = TreeDictionary<ObjectKey, EventRecord>()
+        var objects = TreeDictionary<ObjectKey, CacheEntry>()
         var indexes: [String: TreeDictionary<String, TreeSet<ObjectKey>>] = [:]
-        /// The index functions, in name order; `filed` holds each object's values in this order.
+        /// The index functions, in name order; each entry's `filed` holds its values in this order.
         var columns: [(name: String, function: IndexFunction)]
         /// Names of `columns` still running the built-in function (a custom index may replace
         /// one); the two built-in owner indexes are answered from one read of the owner references.
         var builtInColumns: Set<String>
-        /// Every cached object's index values, as last filed: an update or delete unfiles these
-        /// instead of running the index functions on the old object again.
-        var filed: [ObjectKey: [[String]]] = [:]
         var seq: UInt64 = 0
         var synced = false
         /// Handlers with the name of the controller that registered them (nil for others).
@@ -215,7 +215,7 @@ public final class Informer: Sendable {
     public func addHandler(owner: String? = nil, _ handler: @escaping @Sendable (InformerEvent) -> Void) {
         let existing = state.withLock { s -> [EventRecord] in
             s.handlers.append((owner: owner, handler: handler))
-            return s.synced ? s.objects.values.sorted { $0.key < $1.key } : []
+            return s.synced ? s.objects.values.map(\.record).sorted { $0.key < $1.key } : []
         }
         for record in existing { handler(.added(record, initialList: true)) }
     }
@@ -227,8 +227,7 @@ public final class Informer: Sendable {
             s.columns.append((name, function))
             s.columns.sort { $0.name < $1.name }
             s.builtInColumns.remove(name)
-            let records = Array(s.objects.values)
-            Self.refile(records, &s)
+            Self.refile(s.objects.values.map(\.record), &s)
         }
     }
 
@@ -241,13 +240,14 @@ public final class Informer: Sendable {
             s.seq = record.seq
             let key = record.key
             if record.type == .deleted {
-                guard s.objects.removeValue(forKey: key) != nil else { return nil }
-                Self.file(key, nil, &s)
+                guard let old = s.objects.removeValue(forKey: key) else { return nil }
+                Self.file(key, from: old.filed, to: nil, &s)
                 return .deleted(record, finalStateUnknown: false)
             }
-            let old = s.objects.updateValue(record, forKey: key)
-            Self.file(key, Self.values(of: record, s), &s)
-            if let old { return .updated(old: old, new: record) }
+            let values = Self.values(of: record, s)
+            let old = s.objects.updateValue(CacheEntry(record: record, filed: values), forKey: key)
+            Self.file(key, from: old?.filed, to: values, &s)
+            if let old { return .updated(old: old.record, new: record) }
             return .added(record, initialList: false)
         }
     }
@@ -261,17 +261,16 @@ public final class Informer: Sendable {
             var fresh = TreeDictionary<ObjectKey, EventRecord>()
             for record in records { fresh[record.key] = record }
             for (key, old) in s.objects where fresh[key] == nil {
-                events.append(.deleted(old, finalStateUnknown: true))
+                events.append(.deleted(old.record, finalStateUnknown: true))
             }
             for record in records.sorted(by: { $0.key < $1.key }) {
-                if let old = s.objects[record.key] {
+                if let old = s.objects[record.key]?.record {
                     if old.seq != record.seq { events.append(.updated(old: old, new: record)) }
                 } else {
                     events.append(.added(record, initialList: first))
                 }
             }
-            s.objects = fresh
-            Self.refile(records, &s)
+            Self.refile(Array(fresh.values), &s)
             s.seq = max(s.seq, seq)
             s.synced = true
             return events
@@ -302,11 +301,10 @@ public final class Informer: Sendable {
         return out
     }
 
-    /// Files `key` under `values` (nil: unfiles it), touching only the index entries that
-    /// change (most updates change none).
-    static func file(_ key: ObjectKey, _ values: [[String]]?, _ s: inout State) {
-        let before: [[String]]?
-        if let values { before = s.filed.updateValue(values, forKey: key) } else { before = s.filed.removeValue(forKey: key) }
+    /// Moves `key` from the index values it was filed under (`before`, nil when it was not
+    /// cached) to `values` (nil: unfiles it), touching only the index entries that change (most
+    /// updates change none).
+    static func file(_ key: ObjectKey, from before: [[String]]?, to values: [[String]]?, _ s: inout State) {
         guard before != values else { return }
         for (i, column) in s.columns.enumerated() {
             let old = before?[i] ?? []
@@ -322,18 +320,25 @@ public final class Informer: Sendable {
         }
     }
 
-    /// Rebuilds every index and the filed values from `records`.
+    /// Rebuilds the cache and every index from `records` (one per key).
     static func refile(_ records: [EventRecord], _ s: inout State) {
         s.indexes = [:]
         for column in s.columns { s.indexes[column.name] = [:] }
-        s.filed = [:]
-        s.filed.reserveCapacity(records.count)
+        var objects = TreeDictionary<ObjectKey, CacheEntry>()
         for record in records {
             let values = values(of: record, s)
             for (i, column) in s.columns.enumerated() {
                 for value in values[i] { s.indexes[column.name, default: [:]][value, default: []].insert(record.key) }
             }
-            s.filed[record.key] = values
+            objects[record.key] = CacheEntry(record: record, filed: values)
         }
+        s.objects = objects
     }
+}
+
+/// One cached object: its latest record and the index values it is filed under (an update or
+/// delete unfiles these instead of running the index functions on the old record again).
+struct CacheEntry: Sendable {
+    let record: EventRecord
+    let filed: [[String]]
 }
