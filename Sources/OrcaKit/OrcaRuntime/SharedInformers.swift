@@ -1,5 +1,6 @@
 public import OrcaAPI
 import DequeModule
+import Dispatch
 public import OrcaLog
 import Synchronization
 
@@ -112,11 +113,35 @@ public final class SharedInformers: Sendable {
     /// released (0 when the informers are up to date).
     @discardableResult
     public func deliverAvailable(limit: Int = 4096) throws -> Int {
+        var ahead: ReadAhead?
+        return try deliverAvailable(limit: limit, ahead: &ahead)
+    }
+
+    /// ``deliverAvailable(limit:)``, taking its records from `ahead` when that read began where
+    /// this one begins; with `readsAhead`, a full batch starts the read of the next one in `ahead`.
+    func deliverAvailable(limit: Int, ahead: inout ReadAhead?, readsAhead: Bool = false) throws -> Int {
         try sync()
         let released = releaseDelayed()
         let from = position + 1
-        let records = try log.read(from: from, limit: limit)
-        guard let first = records.first else { return released }
+        var records: [EventRecord]?
+        if let pending = ahead {
+            ahead = nil
+            // A read that began at the same seq and came back full holds exactly what reading now
+            // would (the log's committed records never change); a short one may not, so it is
+            // read again, as is one that failed or began elsewhere (after a relist). Every read
+            // is waited for: none outlives the call that started it by more than one batch.
+            let early = try? pending.wait()
+            if pending.from == from, pending.limit == limit, let early, early.count == limit { records = early }
+        }
+        let batch = try records ?? log.read(from: from, limit: limit)
+        if readsAhead, batch.count == limit, let last = batch.last {
+            ahead = ReadAhead(log: log, from: last.seq + 1, limit: limit)
+        }
+        return try apply(batch, from: from) + released
+    }
+
+    func apply(_ records: [EventRecord], from: UInt64) throws -> Int {
+        guard let first = records.first else { return 0 }
         var expected = from
         if first.seq != expected {
             try relist()
@@ -141,7 +166,7 @@ public final class SharedInformers: Sendable {
                 }
             }
         }
-        return records.count + released
+        return records.count
     }
 
     /// Applies and delivers every delayed record whose time has come. Returns how many.
@@ -175,8 +200,14 @@ public final class SharedInformers: Sendable {
     }
 
     /// Applies records until the informers have caught up with the log.
+    ///
+    /// While one batch of records is applied, the next is read and decoded on another thread
+    /// (a catch-up over a long log keeps both cores busy); what is applied is exactly what reading
+    /// batch by batch would apply.
     public func deliverAll() throws {
-        while try deliverAvailable() > 0 {}
+        var ahead: ReadAhead?
+        defer { _ = try? ahead?.wait() }  // never leave a read running past the call
+        while try deliverAvailable(limit: 4096, ahead: &ahead, readsAhead: true) > 0 {}
     }
 
     /// Relists every informer and replaces its cache (after a gap). Delayed views relist too, at
@@ -203,5 +234,31 @@ public final class SharedInformers: Sendable {
         while !Task.isCancelled {
             if try deliverAvailable() == 0 { await log.waitForAppend(after: position) }
         }
+    }
+}
+
+/// A read of the log's next batch, running on a global dispatch queue while the caller applies
+/// the current one.
+final class ReadAhead: Sendable {
+    let from: UInt64
+    let limit: Int
+    let result = Mutex<Result<[EventRecord], LogError>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+
+    init(log: any EventLog, from: UInt64, limit: Int) {
+        self.from = from
+        self.limit = limit
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            let records = Result { () throws(LogError) in try log.read(from: from, limit: limit) }
+            result.withLock { $0 = records }
+            done.signal()
+        }
+    }
+
+    /// Waits for the read; its records, or its error.
+    func wait() throws(LogError) -> [EventRecord]? {
+        done.wait()
+        done.signal()  // a second wait returns at once
+        return try result.withLock { $0 }?.get()
     }
 }
