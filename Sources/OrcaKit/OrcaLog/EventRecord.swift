@@ -168,6 +168,29 @@ public struct EventRecord: Sendable, Hashable {
         }
     }
 
+    /// For the array at `path` in ``object``, calls `body(element, field, value)` for each of
+    /// `fields` that an element (an object) holds, in order; false when the path is missing or
+    /// not an array. For a record still encoded, only those values are decoded.
+    public func forEachElement(at path: [String], fields: ElementFields,
+                               _ body: (_ element: Int, _ field: Int, _ value: JSONValue) -> Void) -> Bool {
+        switch payload {
+        case .value(let v): return Self.forEachElement(of: v[path: path], fields: fields, body)
+        case .encoded(let e): return e.forEachElement(at: path, fields: fields, body)
+        }
+    }
+
+    static func forEachElement(of value: JSONValue?, fields: ElementFields,
+                               _ body: (_ element: Int, _ field: Int, _ value: JSONValue) -> Void) -> Bool {
+        guard case .array(let items)? = value else { return false }
+        for (element, item) in items.enumerated() {
+            guard case .object(let object) = item else { continue }
+            for (field, name) in fields.names.enumerated() {
+                if let value = object[name] { body(element, field, value) }
+            }
+        }
+        return true
+    }
+
     static func fields(_ fields: [String], ofElementsOf value: JSONValue?) -> [[JSONValue?]]? {
         guard case .array(let items)? = value else { return nil }
         return items.map { item in fields.map { item.objectValue?[$0] } }
@@ -274,6 +297,21 @@ final class EncodedObject: Sendable {
                 return bytes.withUnsafeBytes { b -> [[JSONValue?]]? in
                     var reader = BinaryReader(bytes: b, recordSeq: seq)
                     return (try? reader.readFields(fields, ofElementsAt: path, table: table)) ?? nil
+                }
+            }
+        }
+    }
+
+    func forEachElement(at path: [String], fields: ElementFields,
+                        _ body: (_ element: Int, _ field: Int, _ value: JSONValue) -> Void) -> Bool {
+        state.withLock { state -> Bool in
+            switch state {
+            case .decoded(let v):
+                return EventRecord.forEachElement(of: v[path: path], fields: fields, body)
+            case .encoded(let bytes, let table):
+                return bytes.withUnsafeBytes { b -> Bool in
+                    var reader = BinaryReader(bytes: b, recordSeq: seq)
+                    return (try? reader.forEachElement(at: path[...], fields: fields, table: table, body)) ?? false
                 }
             }
         }

@@ -44,18 +44,34 @@ public enum IndexName {
     /// The UIDs of the object's controller references, and whether it has one (a controller
     /// reference without a UID still makes it no orphan): both owner indexes from one read.
     static func controllers(_ record: EventRecord) -> (uids: [String], hasController: Bool) {
-        guard let owners = record.fields(ownerFields, ofElementsAt: ownerReferencesPath) else { return ([], false) }
         var uids: [String] = []
         var has = false
-        for owner in owners where owner[0] == .bool(true) {
-            has = true
-            if let uid = owner[1]?.stringValue { uids.append(uid) }
+        // Fields arrive element by element: a controller reference's UID is kept once both the
+        // flag and the UID of that element are known.
+        var element = -1
+        var isController = false
+        var uid: String?
+        func flush() {
+            if isController {
+                has = true
+                if let uid { uids.append(uid) }
+            }
         }
+        _ = record.forEachElement(at: ownerReferencesPath, fields: ownerFields) { index, field, value in
+            if index != element {
+                flush()
+                element = index
+                isController = false
+                uid = nil
+            }
+            if field == 0 { isController = value == .bool(true) } else { uid = value.stringValue }
+        }
+        flush()
         return (uids, has)
     }
 
     static let ownerReferencesPath = ["metadata", "ownerReferences"]
-    static let ownerFields = ["controller", "uid"]
+    static let ownerFields = ElementFields(["controller", "uid"])
 
     static func labelPairs(_ record: EventRecord) -> [String] {
         guard case .object(let labels)? = record.value(at: ["metadata", "labels"]) else { return [] }

@@ -52,49 +52,71 @@ extension BinaryReader {
 
     /// For the array at `path`, the values of `fields` in each of its elements, in order (nil for
     /// a field an element lacks; a row of nils for an element that is not an object); nil when
-    /// the path is missing or not an array. Only those values are decoded: how the owner indexes
-    /// read `metadata.ownerReferences[*].uid` and `.controller` of every object they file.
+    /// the path is missing or not an array. Only those values are decoded.
     public mutating func readFields(_ fields: [String], ofElementsAt path: [String],
                                     table: MemberTable?) throws(BinaryDecodingError) -> [[JSONValue?]]? {
-        guard try seek(path[...], table: table) else { return nil }
+        var rows: [[JSONValue?]] = []
+        let found = try forEachElement(at: path[...], fields: ElementFields(fields), table: table) { element, field, value in
+            rows[element][field] = value
+        } elements: { count in
+            rows.reserveCapacity(count)
+            for _ in 0..<count { rows.append([JSONValue?](repeating: nil, count: fields.count)) }
+        }
+        return found ? rows : nil
+    }
+
+    /// For the array at `path`, calls `body(element, field, value)` for each of `fields` that
+    /// an element (an object) holds, element by element (`field` indexes `fields`; a repeated key
+    /// counts once, the first, as in ``JSONObject``), after telling `elements` how many there
+    /// are. Returns false when the path is missing or not an array. Nothing but those values is
+    /// decoded and nothing is allocated for the walk: how the owner indexes read the controller
+    /// flag and UID of every owner reference of every object they file.
+    public mutating func forEachElement(at path: ArraySlice<String>, fields: ElementFields, table: MemberTable?,
+                                        _ body: (_ element: Int, _ field: Int, _ value: JSONValue) -> Void,
+                                        elements: (Int) -> Void = { _ in }) throws(BinaryDecodingError) -> Bool {
+        guard try seek(path, table: table) else { return false }
         guard let base = bytes.baseAddress else { throw error("unexpected end of data") }
-        guard offset < bytes.count, base.load(fromByteOffset: offset, as: UInt8.self) == 6 else { return nil }
+        guard offset < bytes.count, base.load(fromByteOffset: offset, as: UInt8.self) == 6 else { return false }
         offset += 1
         let n = try readLength()
-        let wanted = fields.map { BinaryCodec.dictionaryIndex.index(of: $0).map { UInt64($0) } }
-        var rows: [[JSONValue?]] = []
-        rows.reserveCapacity(n)
-        for _ in 0..<n {
-            var row = [JSONValue?](repeating: nil, count: fields.count)
+        elements(n)
+        for element in 0..<n {
             guard offset < bytes.count else { throw error("unexpected end of data") }
             guard base.load(fromByteOffset: offset, as: UInt8.self) == 7 else {
                 try skip(depth: 1)
-                rows.append(row)
                 continue
             }
             offset += 1
             let m = try readLength()
+            var seen: UInt64 = 0  // the fields met in this element (beyond 64 fields: in `seenMore`)
+            var seenMore = fields.names.count > 64 ? [Bool](repeating: false, count: fields.names.count) : []
             for _ in 0..<m {
                 let k = try readVarint()
                 var slot: Int?
                 if k & 1 == 0 {
-                    slot = wanted.firstIndex { $0 == k >> 1 }
+                    slot = fields.indexes.firstIndex { $0 == k >> 1 }
                 } else {
                     let len = Int(k >> 1)
                     guard len <= bytes.count - offset else { throw error("key exceeds the remaining data") }
                     let key = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + len)])
-                    slot = fields.firstIndex { $0.utf8.elementsEqual(key) }
+                    slot = fields.names.firstIndex { $0.utf8.elementsEqual(key) }
                     offset += len
                 }
-                if let slot, row[slot] == nil {  // a repeated key: the first wins, as in JSONObject
-                    row[slot] = try readValue(depth: 2)
+                let first: Bool
+                if let slot {
+                    first = slot < 64 ? seen & (1 << slot) == 0 : !seenMore[slot]
+                    if slot < 64 { seen |= 1 << slot } else { seenMore[slot] = true }
+                } else {
+                    first = false
+                }
+                if let slot, first {
+                    body(element, slot, try readValue(depth: 2))
                 } else {
                     try skip(depth: 2)
                 }
             }
-            rows.append(row)
         }
-        return rows
+        return true
     }
 
     /// Steps over one value with the check walk; a value it refuses is an error here.
@@ -288,6 +310,18 @@ extension FastWalker {
             }
         }
         return true
+    }
+}
+
+/// Field names for ``BinaryReader/forEachElement(at:fields:table:_:elements:)``, with their
+/// dictionary entries looked up once.
+public struct ElementFields: Sendable {
+    public let names: [String]
+    let indexes: [UInt64?]
+
+    public init(_ names: [String]) {
+        self.names = names
+        indexes = names.map { BinaryCodec.dictionaryIndex.index(of: $0).map { UInt64($0) } }
     }
 }
 
