@@ -274,7 +274,7 @@ extension FastWalker {
         let dictionaryCount = UInt64(BinaryCodec.dictionary.count)
         offset += 1
         guard let n = varint(), n <= UInt64(count - offset) else { return false }
-        table.entries.reserveCapacity(Int(n) * 6)
+        table.entries.reserveCapacity(Int(n) * 10)
         for _ in 0..<n {
             guard let k = varint() else { return false }
             var outer: UInt64?
@@ -285,7 +285,7 @@ extension FastWalker {
                 table.complete = false
                 guard text(k >> 1) else { return false }
             }
-            if let outer, table.entries.contains(where: { $0 >> 48 == outer && ($0 >> 32) & 0xFFFF == MemberTable.none }) {
+            if let outer, table.entries.contains(where: { $0 >> 48 == outer && ($0 >> 32) & 0xFFFF >= MemberTable.object }) {
                 table.ambiguous = true  // a repeated key: lookups fall back to walking
             }
             guard let outer, offset < count, base[offset] == 7 else {
@@ -293,8 +293,7 @@ extension FastWalker {
                 guard skipValue(depth: 1) else { return false }
                 continue
             }
-            table.add(outer, MemberTable.none, offset - origin)
-            table.objects.append(outer)
+            table.add(outer, MemberTable.object, offset - origin)
             offset += 1
             guard let m = varint(), m <= UInt64(count - offset) else { return false }
             for _ in 0..<m {
@@ -329,12 +328,13 @@ public struct ElementFields: Sendable {
 /// while the object is checked: a path read jumps to `metadata.labels` or `spec.nodeName`
 /// instead of stepping over everything before it.
 public struct MemberTable: Sendable {
+    /// The inner key of an outer member's own entry: `none` for a value that is not an object,
+    /// `object` for an object, whose members have entries of their own.
     static let none: UInt64 = 0xFFFF
-    /// `outer key << 48 | inner key (or none) << 32 | offset`, keys as dictionary indexes,
-    /// offsets from the object's tag, in encoding order.
+    static let object: UInt64 = 0xFFFE
+    /// `outer key << 48 | inner key (or none / object) << 32 | offset`, keys as dictionary
+    /// indexes, offsets from the object's tag, in encoding order.
     var entries: [UInt64] = []
-    /// The outer members whose values are objects (their members are in `entries`).
-    var objects: [UInt64] = []
     /// Every key at both levels is a dictionary key, so a key missing here is missing.
     var complete = true
     /// A key repeated at the top level: the table is not used.
@@ -358,12 +358,14 @@ public struct MemberTable: Sendable {
             return complete ? .absent : .unknown
         }
         var outerOffset: Int?
-        for e in entries where e >> 48 == a && (e >> 32) & 0xFFFF == Self.none {
+        var isObject = false
+        for e in entries where e >> 48 == a && (e >> 32) & 0xFFFF >= Self.object {
             outerOffset = Int(e & 0xFFFF_FFFF)
+            isObject = (e >> 32) & 0xFFFF == Self.object
             break
         }
         guard let outerOffset else { return complete ? .absent : .unknown }
-        guard let second, objects.contains(a) else { return .at(offset: outerOffset, steps: 1) }
+        guard let second, isObject else { return .at(offset: outerOffset, steps: 1) }
         guard let b = BinaryCodec.dictionaryIndex.index(of: second).map({ UInt64($0) }) else {
             return complete ? .absent : .at(offset: outerOffset, steps: 1)
         }
