@@ -79,8 +79,30 @@ public enum IndexName {
     }
 
     static func nodeNameValues(_ record: EventRecord) -> [String] {
-        guard let node = record.value(at: ["spec", "nodeName"])?.stringValue, !node.isEmpty else { return [] }
+        guard let node = node(of: record) else { return [] }
         return [node]
+    }
+
+    static func node(of record: EventRecord) -> String? {
+        guard let node = record.value(at: nodeNamePath)?.stringValue, !node.isEmpty else { return nil }
+        return node
+    }
+
+    static let nodeNamePath = ["spec", "nodeName"]
+
+    /// Which built-in index a column is (nil: a custom one).
+    enum BuiltIn: Sendable {
+        case namespace, controllerUID, nodeName, orphans
+
+        init?(name: String) {
+            switch name {
+            case IndexName.namespace: self = .namespace
+            case IndexName.controllerUID: self = .controllerUID
+            case IndexName.nodeName: self = .nodeName
+            case IndexName.orphans: self = .orphans
+            default: return nil
+            }
+        }
     }
 
     static let builtIn: [String: IndexFunction] = [
@@ -180,10 +202,7 @@ public final class Informer: Sendable {
         var objects = TreeDictionary<ObjectKey, CacheEntry>()
         var indexes: [String: TreeDictionary<String, TreeSet<ObjectKey>>] = [:]
         /// The index functions, in name order; each entry's `filed` holds its values in this order.
-        var columns: [(name: String, function: IndexFunction)]
-        /// Names of `columns` still running the built-in function (a custom index may replace
-        /// one); the two built-in owner indexes are answered from one read of the owner references.
-        var builtInColumns: Set<String>
+        var columns: [IndexColumn]
         var seq: UInt64 = 0
         var synced = false
         /// Handlers with the name of the controller that registered them (nil for others).
@@ -194,8 +213,8 @@ public final class Informer: Sendable {
 
     init(kind: String) {
         self.kind = kind
-        var s = State(columns: IndexName.builtIn.map { ($0.key, $0.value) }.sorted { $0.name < $1.name },
-                      builtInColumns: Set(IndexName.builtIn.keys))
+        var s = State(columns: IndexName.builtIn.map { IndexColumn(name: $0.key, function: $0.value, builtIn: IndexName.BuiltIn(name: $0.key)) }
+            .sorted { $0.name < $1.name })
         for column in s.columns { s.indexes[column.name] = [:] }
         state = Mutex(s)
     }
@@ -240,9 +259,8 @@ public final class Informer: Sendable {
     public func addIndex(_ name: String, _ function: @escaping IndexFunction) {
         state.withLock { s in
             s.columns.removeAll { $0.name == name }
-            s.columns.append((name, function))
+            s.columns.append(IndexColumn(name: name, function: function, builtIn: nil))
             s.columns.sort { $0.name < $1.name }
-            s.builtInColumns.remove(name)
             Self.refile(s.objects.values.map(\.record), &s)
         }
     }
@@ -260,8 +278,15 @@ public final class Informer: Sendable {
                 Self.file(key, from: old.filed, to: nil, &s)
                 return .deleted(record, finalStateUnknown: false)
             }
-            let values = Self.values(of: record, s)
-            let old = s.objects.updateValue(CacheEntry(record: record, filed: values), forKey: key)
+            // One walk of the tree: the entry is read and replaced in place.
+            let columns = s.columns
+            var old: CacheEntry?
+            var values: [[String]] = []
+            Self.modify(&s.objects[key]) { entry in
+                old = entry
+                values = Self.values(of: record, columns, before: entry?.filed)
+                entry = CacheEntry(record: record, filed: values)
+            }
             Self.file(key, from: old?.filed, to: values, &s)
             if let old { return .updated(old: old.record, new: record) }
             return .added(record, initialList: false)
@@ -298,23 +323,67 @@ public final class Informer: Sendable {
         for event in events { for entry in handlers { entry.handler(event) } }
     }
 
-    /// The values each index files `record` under, in column order.
-    static func values(of record: EventRecord, _ s: State) -> [[String]] {
+    func deliver(_ event: InformerEvent) {
+        let handlers = state.withLock { $0.handlers }
+        for entry in handlers { entry.handler(event) }
+    }
+
+    /// The values each index files `record` under, in column order. `before` is what the
+    /// record's key was filed under: a column whose values did not change returns that very array
+    /// (and when none changed, `before` itself is returned), so an update that moves nothing
+    /// allocates nothing for the built-in indexes and filing it compares buffers, not strings.
+    static func values(of record: EventRecord, _ columns: [IndexColumn], before: [[String]]? = nil) -> [[String]] {
         var owners: (uids: [String], hasController: Bool)?
-        var out: [[String]] = []
-        out.reserveCapacity(s.columns.count)
-        for column in s.columns {
-            // The two built-in owner indexes share one read of the owner references.
-            let isOwnerIndex = column.name == IndexName.controllerUID || column.name == IndexName.orphans
-            guard isOwnerIndex, s.builtInColumns.contains(column.name) else {
-                out.append(column.function(record))
-                continue
+        var out: [[String]]?  // nil while every column so far equals `before`
+        for (i, column) in columns.enumerated() {
+            let previous = before.flatMap { i < $0.count ? $0[i] : nil }
+            let value: [String]
+            switch column.builtIn {
+            case .namespace?:
+                value = reuse(previous, one: record.namespace)
+            case .nodeName?:
+                value = reuse(previous, one: IndexName.node(of: record))
+            case .controllerUID?:
+                // The two built-in owner indexes share one read of the owner references.
+                let o = owners ?? IndexName.controllers(record)
+                owners = o
+                value = previous == o.uids ? previous ?? o.uids : o.uids
+            case .orphans?:
+                let o = owners ?? IndexName.controllers(record)
+                owners = o
+                value = reuse(previous, one: o.hasController ? nil : record.namespace)
+            case nil:
+                value = column.function(record)
             }
-            let o = owners ?? IndexName.controllers(record)
-            owners = o
-            out.append(column.name == IndexName.controllerUID ? o.uids : (o.hasController ? [] : [record.namespace]))
+            if out == nil {
+                if let previous, previous == value { continue }
+                var fresh: [[String]] = []
+                fresh.reserveCapacity(columns.count)
+                if let before { fresh.append(contentsOf: before.prefix(i)) }
+                out = fresh
+            }
+            out?.append(value)
         }
-        return out
+        if let out { return out }
+        guard let before else { return [] }
+        return before.count == columns.count ? before : Array(before.prefix(columns.count))
+    }
+
+    @inline(__always)
+    static func modify<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
+
+    /// `previous` when it holds exactly `value` (or nothing, for nil), else a new array.
+    @inline(__always)
+    static func reuse(_ previous: [String]?, one value: String?) -> [String] {
+        if let previous {
+            if let value {
+                if previous.count == 1 && previous[0] == value { return previous }
+            } else if previous.isEmpty {
+                return previous
+            }
+        }
+        guard let value else { return [] }
+        return [value]
     }
 
     /// Moves `key` from the index values it was filed under (`before`, nil when it was not
@@ -342,7 +411,7 @@ public final class Informer: Sendable {
         for column in s.columns { s.indexes[column.name] = [:] }
         var objects = TreeDictionary<ObjectKey, CacheEntry>()
         for record in records {
-            let values = values(of: record, s)
+            let values = values(of: record, s.columns)
             for (i, column) in s.columns.enumerated() {
                 for value in values[i] { s.indexes[column.name, default: [:]][value, default: []].insert(record.key) }
             }
@@ -350,6 +419,14 @@ public final class Informer: Sendable {
         }
         s.objects = objects
     }
+}
+
+/// One index of an informer, and which built-in it is (nil for a custom one, including one that
+/// replaced a built-in): the built-ins are answered without calling their functions.
+struct IndexColumn: Sendable {
+    let name: String
+    let function: IndexFunction
+    let builtIn: IndexName.BuiltIn?
 }
 
 /// One cached object: its latest record and the index values it is filed under (an update or

@@ -154,7 +154,7 @@ public final class SharedInformers: Sendable {
                 return records.count
             }
             expected += 1
-            if let informer = informers[record.kind], let event = informer.apply(record) { informer.deliver([event]) }
+            if let informer = informers[record.kind], let event = informer.apply(record) { informer.deliver(event) }
             state.withLock { s in
                 s.position = record.seq
                 for controller in s.delayed.keys {
@@ -193,7 +193,7 @@ public final class SharedInformers: Sendable {
         for (informer, records) in due {
             for record in records {
                 count += 1
-                if let event = informer.apply(record) { informer.deliver([event]) }
+                if let event = informer.apply(record) { informer.deliver(event) }
             }
         }
         return count
