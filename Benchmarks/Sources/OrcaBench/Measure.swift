@@ -17,6 +17,13 @@ enum Measure {
         return (ContinuousClock.now - start).seconds
     }
 
+    /// CPU seconds used by every thread of the process so far (user + system).
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     static func median(_ xs: [Double]) -> Double {
         let s = xs.sorted()
         guard !s.isEmpty else { return .nan }

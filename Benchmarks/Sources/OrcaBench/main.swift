@@ -23,7 +23,7 @@ do {
     if which == "all" || which == "append" { try await benchAppend(events: 200_000, batch: 1_000, runs: 5) }
     if which == "all" || which == "group" { try await benchGroupCommit(writers: 16, perWriter: 250, sequential: 1_000, runs: 5) }
     if which == "all" || which == "runtime" { try await benchRuntime(events: 1_000_000, runs: 3) }
-    if which == "informer" { try await benchInformerApply(events: 1_000_000, runs: 5) }
+    if which == "informer" { try await benchInformerApply(events: 1_000_000, runs: Int(ProcessInfo.processInfo.environment["RUNS"] ?? "5") ?? 5) }
     if which == "simulate" || which == "sim-pods" { try await benchSimulatePods() }
     if which == "simulate" || which == "sim-replicasets" { try await benchSimulateReplicaSets() }
     if which == "simulate" || which == "sim-nodes" { try await benchSimulateNodeFailure() }
