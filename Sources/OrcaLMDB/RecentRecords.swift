@@ -17,10 +17,17 @@ final class RecentRecords: Sendable {
 
     let capacity: Int
     let state = Mutex(State())
+    /// The oldest seq entered and still held (UInt64.max while empty): a read of older records —
+    /// a replay, an informer catching up — skips the lock. Records enter in seq order; one that
+    /// entered out of order may be missed, which costs a decode, never a wrong answer.
+    let floor = Atomic<UInt64>(.max)
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func get(_ seq: UInt64) -> EventRecord? { state.withLock { $0.records[seq] } }
+    func get(_ seq: UInt64) -> EventRecord? {
+        guard seq >= floor.load(ordering: .relaxed) else { return nil }
+        return state.withLock { $0.records[seq] }
+    }
 
     func insert(_ records: [EventRecord]) {
         guard capacity > 0, !records.isEmpty else { return }
@@ -34,6 +41,9 @@ final class RecentRecords: Sendable {
                     s.next = (s.next + 1) % capacity
                 }
             }
+            // The oldest entry is the next to be replaced (or the first, until the ring is full).
+            let oldest = s.ring.count < capacity ? (s.ring.first ?? .max) : s.ring[s.next]
+            floor.store(oldest, ordering: .relaxed)
         }
     }
 }
