@@ -1,7 +1,7 @@
 import OrcaAPI
 import OrcaLMDB
 import OrcaLog
-import OrcaRuntime
+@testable import OrcaRuntime
 import OrcaStore
 import OrcaTesting
 import Synchronization
@@ -88,6 +88,47 @@ struct InformerTests {
         _ = try await store.patch(kind: "Pod", name: "b", mergePatch: ["metadata": ["labels": ["x": "y"]]])
         try informers.deliverAll()
         #expect(pods.snapshot.byIndex(IndexName.orphans, "default").isEmpty)
+    }
+
+    @Test("the built-in indexes, answered without calling their functions, file exactly what the functions return")
+    func builtInIndexesMatchTheirFunctions() async throws {
+        var objects: [JSONValue] = [
+            try pod("plain"),
+            try pod("owned", namespace: "other", node: "n1", owner: (name: "rs", uid: "uid-rs")),
+            try pod("unscheduled", node: ""),
+        ]
+        var notController = try pod("not-controller", owner: (name: "rs", uid: "uid-rs"))
+        notController[path: ["metadata", "ownerReferences"]] = [["kind": "ReplicaSet", "name": "rs", "uid": "uid-rs", "controller": false]]
+        var noUID = try pod("no-uid")
+        noUID[path: ["metadata", "ownerReferences"]] = [["kind": "ReplicaSet", "name": "rs", "controller": true]]
+        var two = try pod("two", node: "n2")
+        two[path: ["metadata", "ownerReferences"]] = [
+            ["kind": "ReplicaSet", "name": "a", "uid": "uid-a", "controller": true], "junk",
+            ["uid": "uid-b", "kind": "Job", "name": "b", "controller": true], ["kind": "X", "name": "c", "uid": "uid-c"],
+        ]
+        objects += [notController, noUID, two]
+        let dir = TemporaryDirectory()
+        let log = try LMDBEventLog(path: dir.sub("data"))
+        _ = try await log.appendBatch(objects.map { EventDraft(time: Timestamp(seconds: 1), type: .added, actor: "test", cause: nil, object: $0) })
+        let encoded = try log.read(from: 1, limit: 100)
+        let built = encoded.map { record -> EventRecord in
+            EventRecord(seq: record.seq, time: record.time, type: record.type, kind: record.kind, namespace: record.namespace,
+                        name: record.name, uid: record.uid, actor: record.actor, cause: record.cause, object: record.object)
+        }
+        let columns = Informer(kind: "Pod").state.withLock { $0.columns }
+        #expect(columns.map(\.name) == IndexName.builtIn.keys.sorted())
+        #expect(columns.allSatisfy { $0.builtIn != nil })
+        for record in encoded + built {
+            let expected = columns.map { $0.function(record) }
+            #expect(Informer.values(of: record, columns) == expected, "\(record.name)")
+            // Starting from what any other record was filed under gives the same answer.
+            for other in built {
+                #expect(Informer.values(of: record, columns, before: columns.map { $0.function(other) }) == expected, "\(record.name) after \(other.name)")
+            }
+        }
+        #expect(IndexName.controllers(built[5]).uids == ["uid-a", "uid-b"])
+        #expect(IndexName.controllers(encoded[5]).uids == ["uid-a", "uid-b"])
+        #expect(IndexName.controllers(encoded[4]) == ([], true))
     }
 
     @Test("a handler added after the sync is first told about every cached object")
