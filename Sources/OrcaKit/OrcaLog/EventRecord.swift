@@ -203,8 +203,8 @@ public struct EventRecord: Sendable, Hashable {
     }
 
     public var key: ObjectKey {
-        let f = storage.fields
-        return ObjectKey(kind: f.kind, namespace: f.namespace, name: f.name)
+        // Projected field by field: copying `fields` whole would retain and release every string.
+        ObjectKey(kind: storage.fields.kind, namespace: storage.fields.namespace, name: storage.fields.name)
     }
     /// `kind/namespace/name@seq`, how logs name an event.
     public var label: String { "\(key)@\(seq)" }

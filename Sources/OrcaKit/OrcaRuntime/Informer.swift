@@ -44,30 +44,41 @@ public enum IndexName {
     /// The UIDs of the object's controller references, and whether it has one (a controller
     /// reference without a UID still makes it no orphan): both owner indexes from one read.
     static func controllers(_ record: EventRecord) -> (uids: [String], hasController: Bool) {
+        // Fields arrive element by element: an element's controller flag and UID are noted, and
+        // a controller reference counted when the next element starts, and after the last.
+        var owners = Owners()
+        _ = record.forEachElement(at: ownerReferencesPath, fields: ownerFields) { index, field, value in
+            owners.note(index, field, value)
+        }
+        owners.finish()
+        return (owners.uids, owners.hasController)
+    }
+
+    /// What ``controllers(_:)`` gathers from the owner references' fields.
+    struct Owners {
         var uids: [String] = []
-        var has = false
-        // Fields arrive element by element: a controller reference's UID is kept once both the
-        // flag and the UID of that element are known.
+        var hasController = false
         var element = -1
         var isController = false
         var uid: String?
-        func flush() {
-            if isController {
-                has = true
-                if let uid { uids.append(uid) }
-            }
-        }
-        _ = record.forEachElement(at: ownerReferencesPath, fields: ownerFields) { index, field, value in
+
+        mutating func note(_ index: Int, _ field: Int, _ value: JSONValue) {
             if index != element {
-                flush()
+                finish()
                 element = index
                 isController = false
                 uid = nil
             }
             if field == 0 { isController = value == .bool(true) } else { uid = value.stringValue }
         }
-        flush()
-        return (uids, has)
+
+        mutating func finish() {
+            guard isController else { return }
+            hasController = true
+            if let uid { uids.append(uid) }
+            isController = false
+            uid = nil
+        }
     }
 
     static let ownerReferencesPath = ["metadata", "ownerReferences"]
