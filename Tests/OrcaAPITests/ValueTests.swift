@@ -113,9 +113,14 @@ struct ValueTests {
                      ["arr"], ["s"], ["x"], ["missing"], ["metadata", "missing"], ["metadata", "namespace"], ["n", "deeper"],
                      ["spec", "nodeName"], ["spec", "containers"], ["spec", "x"], ["status", "phase"], ["status", "phase", "deeper"],
                      ["metadata", "ownerReferences"], ["kind", "deeper"], ["spec", "nodeName", "deeper"], []]
-        for object in [value, kubernetesLike, repeated] {
+        // More members than the walk gathers on its stack (96 entries): 150 dictionary keys, each
+        // holding an object with one dictionary key.
+        let d = BinaryCodec.dictionary
+        let wide = JSONValue.object(JSONObject(entries: (0..<150).map { (d[$0], ["\(d[$0 + 1])": .int(Int64($0))]) }))
+        let widePaths = [[d[0]], [d[0], d[1]], [d[100], d[101]], [d[149], d[150]], [d[149], d[1]], [d[120]], [d[200]]]
+        for object in [value, kubernetesLike, repeated, wide] {
             let encoded = BinaryCodec.encode(object)
-            for path in paths {
+            for path in paths + (object == wide ? widePaths : []) {
                 let (walked, jumped) = encoded.withUnsafeBytes { buffer -> (JSONValue??, JSONValue??) in
                     var walker = BinaryReader(bytes: buffer)
                     var checker = BinaryReader(bytes: buffer)

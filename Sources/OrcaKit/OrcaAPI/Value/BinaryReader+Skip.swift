@@ -17,12 +17,22 @@ extension BinaryReader {
             var walker = FastWalker(base: base.assumingMemoryBound(to: UInt8.self), count: bytes.count, offset: offset,
                                     allowsRecordSeq: recordSeq != nil)
             let start = offset
-            var built = MemberTable()
             let isObject = walker.offset < walker.count && walker.base[walker.offset] == 7
-            let ok = isObject ? walker.skipRecording(into: &built, origin: start) : walker.skipValue(depth: 0)
+            let ok: Bool
+            if isObject {
+                // The entries are gathered on the stack and kept at their exact count: a cached
+                // record holds its table as long as it holds its bytes.
+                ok = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 96) { scratch -> Bool in
+                    var entries = EntryBuffer(scratch: scratch)
+                    guard walker.skipRecording(into: &entries, origin: start) else { return false }
+                    table = entries.table()
+                    return true
+                }
+            } else {
+                ok = walker.skipValue(depth: 0)
+            }
             if ok {
                 offset = walker.offset
-                if isObject { table = built }
                 return
             }
         }
@@ -270,11 +280,10 @@ struct FastWalker {
 extension FastWalker {
     /// Steps over an object (the cursor on its tag 7), noting where each member's value starts
     /// and, for members that are objects, where each of their members' values starts.
-    mutating func skipRecording(into table: inout MemberTable, origin: Int) -> Bool {
+    mutating func skipRecording(into table: inout EntryBuffer, origin: Int) -> Bool {
         let dictionaryCount = UInt64(BinaryCodec.dictionary.count)
         offset += 1
         guard let n = varint(), n <= UInt64(count - offset) else { return false }
-        table.entries.reserveCapacity(Int(n) * 10)
         for _ in 0..<n {
             guard let k = varint() else { return false }
             var outer: UInt64?
@@ -285,7 +294,7 @@ extension FastWalker {
                 table.complete = false
                 guard text(k >> 1) else { return false }
             }
-            if let outer, table.entries.contains(where: { $0 >> 48 == outer && ($0 >> 32) & 0xFFFF >= MemberTable.object }) {
+            if let outer, table.contains(where: { $0 >> 48 == outer && ($0 >> 32) & 0xFFFF >= MemberTable.object }) {
                 table.ambiguous = true  // a repeated key: lookups fall back to walking
             }
             guard let outer, offset < count, base[offset] == 7 else {
@@ -324,6 +333,44 @@ public struct ElementFields: Sendable {
     }
 }
 
+/// A ``MemberTable``'s entries while the object is walked: in a stack buffer, then in `overflow`.
+struct EntryBuffer {
+    let scratch: UnsafeMutableBufferPointer<UInt64>
+    var count = 0
+    var overflow: [UInt64] = []
+    var complete = true
+    var ambiguous = false
+
+    init(scratch: UnsafeMutableBufferPointer<UInt64>) { self.scratch = scratch }
+
+    @inline(__always)
+    mutating func add(_ outer: UInt64, _ inner: UInt64, _ offset: Int) {
+        let entry = outer << 48 | inner << 32 | UInt64(truncatingIfNeeded: offset)
+        if count < scratch.count {
+            scratch[count] = entry
+            count += 1
+        } else {
+            overflow.append(entry)
+        }
+    }
+
+    func contains(where predicate: (UInt64) -> Bool) -> Bool {
+        for i in 0..<count where predicate(scratch[i]) { return true }
+        return overflow.contains(where: predicate)
+    }
+
+    /// The table, its entries in one array of their exact count.
+    func table() -> MemberTable {
+        var table = MemberTable()
+        table.entries.reserveCapacity(count + overflow.count)
+        table.entries.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<count]))
+        table.entries.append(contentsOf: overflow)
+        table.complete = complete
+        table.ambiguous = ambiguous
+        return table
+    }
+}
+
 /// Where the members of an encoded object start (two levels deep, dictionary keys only), found
 /// while the object is checked: a path read jumps to `metadata.labels` or `spec.nodeName`
 /// instead of stepping over everything before it.
@@ -339,11 +386,6 @@ public struct MemberTable: Sendable {
     var complete = true
     /// A key repeated at the top level: the table is not used.
     var ambiguous = false
-
-    @inline(__always)
-    mutating func add(_ outer: UInt64, _ inner: UInt64, _ offset: Int) {
-        entries.append(outer << 48 | inner << 32 | UInt64(truncatingIfNeeded: offset))
-    }
 
     enum Lookup {
         case absent
