@@ -41,13 +41,10 @@ struct Export: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let log = try dataOptions.openLog(create: false)
-            var next = since + 1
             let out = FileHandle.standardOutput
-            while true {
-                let batch = try log.read(from: next, limit: 2048)
-                guard let last = batch.last else { break }
+            try log.scan(from: since + 1, batchSize: 2048) { batch in
                 out.write(Data(batch.map { History.line($0) + "\n" }.joined().utf8))
-                next = last.seq + 1
+                return true
             }
         }
     }

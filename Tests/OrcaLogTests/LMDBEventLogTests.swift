@@ -95,6 +95,41 @@ struct LMDBEventLogTests {
         #expect(record.fields(fields, ofElementsAt: path) == encoded)
     }
 
+    @Test("scan reads every record once, in order, in the same batches as reading one after another, while reading ahead; stopping early stops")
+    func scanReadsAhead() async throws {
+        let dir = TemporaryDirectory()
+        let log = try LMDBEventLog(path: dir.sub("data"))
+        let drafts = (0..<10_000).map { i in
+            podDraft("p\(i % 500)", type: i < 500 ? .added : (i % 7 == 0 ? .deleted : .modified), time: 1_767_225_600 + Int64(i))
+        }
+        _ = try await log.appendBatch(drafts)
+        var seen: [UInt64] = []
+        var sizes: [Int] = []
+        try log.scan(batchSize: 4096) { batch in
+            seen += batch.map(\.seq)
+            sizes.append(batch.count)
+            return true
+        }
+        #expect(seen.count == 10_000 && seen.first == 1 && zip(seen, seen.dropFirst()).allSatisfy { $0 + 1 == $1 })
+        #expect(sizes == [4096, 4096, 1808])
+        var calls = 0
+        var firstSeqs: [UInt64] = []
+        try log.scan(from: 5_000, batchSize: 1_000) { batch in
+            calls += 1
+            firstSeqs.append(batch.first?.seq ?? 0)
+            return calls < 2
+        }
+        #expect(calls == 2 && firstSeqs == [5_000, 6_000])
+        // What is built on scan: the state at a seq, every record, the seq as of a time.
+        let all = try log.readAll()
+        #expect(all.map(\.seq) == seen)
+        let atSeq = try EventLogProjection.state(of: log, atSeq: 7_000)
+        #expect(atSeq.mapValues(\.seq) == EventLogProjection.fold(all.prefix(7_000)).mapValues(\.seq))
+        #expect(!atSeq.isEmpty)
+        #expect(try log.lastSeq(atOrBefore: all[5_999].time) == 6_000)
+        #expect(try log.lastSeq(atOrBefore: Timestamp(seconds: 0)) == 0)
+    }
+
     @Test("the data directory is created with mode 0700")
     func directoryMode() throws {
         let dir = TemporaryDirectory()

@@ -168,11 +168,10 @@ func benchScanAndMemory(events: Int, distinct: Int, runs: Int, jsonSample: Int) 
     func scan(buildObjects: Bool) throws -> Double {
         var count = 0
         var fields = 0
+        // EventLog.scan: what replay (`--at-seq`), export and readAll use; the next batch is read
+        // and checked on other threads while this one's fields are read.
         let t = try Measure.seconds {
-            var next: UInt64 = 1
-            while true {
-                let batch = try log.read(from: next, limit: 4096)
-                guard let last = batch.last else { break }
+            try log.scan { batch in
                 for record in batch {
                     if buildObjects {
                         fields += record.object.objectValue?.count ?? 0
@@ -185,7 +184,7 @@ func benchScanAndMemory(events: Int, distinct: Int, runs: Int, jsonSample: Int) 
                     }
                 }
                 count += batch.count
-                next = last.seq + 1
+                return true
             }
         }
         guard count == events, fields == events * 5 else { throw RawError(message: "scan saw \(count) events, \(fields) fields") }

@@ -69,29 +69,25 @@ extension EventLog {
     /// Every record with seq ≥ `from`, in order.
     public func readAll(from: UInt64 = 1) throws(LogError) -> [EventRecord] {
         var out: [EventRecord] = []
-        var next = from
-        while true {
-            let batch = try read(from: next, limit: 4096)
-            guard let last = batch.last else { return out }
+        try scan(from: from) { batch in
             out.append(contentsOf: batch)
-            next = last.seq + 1
+            return true
         }
+        return out
     }
 
     /// The seq of the last record at or before `time` (0 when none is): the state "as of" a
     /// moment, as `--at-time` and a scenario's `expect … at:` read it.
     public func lastSeq(atOrBefore time: Timestamp) throws(LogError) -> UInt64 {
         var seq: UInt64 = 0
-        var next: UInt64 = 1
-        while true {
-            let batch = try read(from: next, limit: 4096)
-            guard let last = batch.last else { return seq }
+        try scan { batch in
             for record in batch {
-                if record.time > time { return seq }
+                if record.time > time { return false }
                 seq = record.seq
             }
-            next = last.seq + 1
+            return true
         }
+        return seq
     }
 
     public func appendBatch(_ drafts: [EventDraft]) async throws -> ClosedRange<UInt64>? {

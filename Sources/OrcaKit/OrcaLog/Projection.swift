@@ -14,14 +14,13 @@ public enum EventLogProjection {
     /// The state of `log` as of `seq` (inclusive), from the records alone.
     public static func state(of log: any EventLog, atSeq seq: UInt64) throws(LogError) -> [ObjectKey: EventRecord] {
         var state: [ObjectKey: EventRecord] = [:]
-        var next: UInt64 = 1
-        while next <= seq {
-            let batch = try log.read(from: next, limit: 4096)
-            guard let lastRecord = batch.last else { break }
-            for record in batch where record.seq <= seq {
+        guard seq > 0 else { return state }
+        try log.scan { batch in
+            for record in batch {
+                if record.seq > seq { return false }
                 if record.type == .deleted { state[record.key] = nil } else { state[record.key] = record }
             }
-            next = lastRecord.seq + 1
+            return true
         }
         return state
     }

@@ -1,6 +1,5 @@
 public import OrcaAPI
 import DequeModule
-import Dispatch
 public import OrcaLog
 import Synchronization
 
@@ -125,13 +124,10 @@ public final class SharedInformers: Sendable {
         let from = position + 1
         var records: [EventRecord]?
         if let pending = ahead {
+            // Used only if it is exactly what reading now would return (a relist moves `from`);
+            // waited for either way: no read outlives the call that started it by more than one batch.
             ahead = nil
-            // A read that began at the same seq and came back full holds exactly what reading now
-            // would (the log's committed records never change); a short one may not, so it is
-            // read again, as is one that failed or began elsewhere (after a relist). Every read
-            // is waited for: none outlives the call that started it by more than one batch.
-            let early = try? pending.wait()
-            if pending.from == from, pending.limit == limit, let early, early.count == limit { records = early }
+            records = pending.fullBatch(from: from, limit: limit)
         }
         let batch = try records ?? log.read(from: from, limit: limit)
         if readsAhead, batch.count == limit, let last = batch.last {
@@ -234,31 +230,5 @@ public final class SharedInformers: Sendable {
         while !Task.isCancelled {
             if try deliverAvailable() == 0 { await log.waitForAppend(after: position) }
         }
-    }
-}
-
-/// A read of the log's next batch, running on a global dispatch queue while the caller applies
-/// the current one.
-final class ReadAhead: Sendable {
-    let from: UInt64
-    let limit: Int
-    let result = Mutex<Result<[EventRecord], LogError>?>(nil)
-    let done = DispatchSemaphore(value: 0)
-
-    init(log: any EventLog, from: UInt64, limit: Int) {
-        self.from = from
-        self.limit = limit
-        DispatchQueue.global(qos: .userInitiated).async { [self] in
-            let records = Result { () throws(LogError) in try log.read(from: from, limit: limit) }
-            result.withLock { $0 = records }
-            done.signal()
-        }
-    }
-
-    /// Waits for the read; its records, or its error.
-    func wait() throws(LogError) -> [EventRecord]? {
-        done.wait()
-        done.signal()  // a second wait returns at once
-        return try result.withLock { $0 }?.get()
     }
 }
