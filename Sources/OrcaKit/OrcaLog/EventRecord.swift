@@ -162,26 +162,33 @@ public struct EventRecord: Sendable, Hashable {
     /// nil when the path is missing or not an array. For a record still encoded, only those
     /// values are decoded.
     public func fields(_ fields: [String], ofElementsAt path: [String]) -> [[JSONValue?]]? {
-        switch payload {
-        case .value(let v): return Self.fields(fields, ofElementsOf: v[path: path])
-        case .encoded(let e): return e.fields(fields, ofElementsAt: path)
+        var rows: [[JSONValue?]] = []
+        let found = forEachElement(at: path, fields: ElementFields(fields)) { element, field, value in
+            rows[element][field] = value
+        } elements: { count in
+            rows = Array(repeating: Array(repeating: nil, count: fields.count), count: count)
         }
+        return found ? rows : nil
     }
 
     /// For the array at `path` in ``object``, calls `body(element, field, value)` for each of
-    /// `fields` that an element (an object) holds, in order; false when the path is missing or
-    /// not an array. For a record still encoded, only those values are decoded.
+    /// `fields` that an element (an object) holds, element by element, after telling `elements`
+    /// how many elements there are; false when the path is missing or not an array. For a record
+    /// still encoded, only those values are decoded, and nothing is allocated for the walk.
     public func forEachElement(at path: [String], fields: ElementFields,
-                               _ body: (_ element: Int, _ field: Int, _ value: JSONValue) -> Void) -> Bool {
+                               _ body: (_ element: Int, _ field: Int, _ value: JSONValue) -> Void,
+                               elements: (Int) -> Void = { _ in }) -> Bool {
         switch payload {
-        case .value(let v): return Self.forEachElement(of: v[path: path], fields: fields, body)
-        case .encoded(let e): return e.forEachElement(at: path, fields: fields, body)
+        case .value(let v): return Self.forEachElement(of: v[path: path], fields: fields, body, elements: elements)
+        case .encoded(let e): return e.forEachElement(at: path, fields: fields, body, elements: elements)
         }
     }
 
     static func forEachElement(of value: JSONValue?, fields: ElementFields,
-                               _ body: (_ element: Int, _ field: Int, _ value: JSONValue) -> Void) -> Bool {
+                               _ body: (_ element: Int, _ field: Int, _ value: JSONValue) -> Void,
+                               elements: (Int) -> Void) -> Bool {
         guard case .array(let items)? = value else { return false }
+        elements(items.count)
         for (element, item) in items.enumerated() {
             guard case .object(let object) = item else { continue }
             for (field, name) in fields.names.enumerated() {
@@ -189,11 +196,6 @@ public struct EventRecord: Sendable, Hashable {
             }
         }
         return true
-    }
-
-    static func fields(_ fields: [String], ofElementsOf value: JSONValue?) -> [[JSONValue?]]? {
-        guard case .array(let items)? = value else { return nil }
-        return items.map { item in fields.map { item.objectValue?[$0] } }
     }
 
     /// Whether ``object`` has been built (false while the record's object is still encoded).
@@ -288,30 +290,17 @@ final class EncodedObject: Sendable {
         }
     }
 
-    func fields(_ fields: [String], ofElementsAt path: [String]) -> [[JSONValue?]]? {
-        state.withLock { state -> [[JSONValue?]]? in
-            switch state {
-            case .decoded(let v):
-                return EventRecord.fields(fields, ofElementsOf: v[path: path])
-            case .encoded(let bytes, let table):
-                return bytes.withUnsafeBytes { b -> [[JSONValue?]]? in
-                    var reader = BinaryReader(bytes: b, recordSeq: seq)
-                    return (try? reader.readFields(fields, ofElementsAt: path, table: table)) ?? nil
-                }
-            }
-        }
-    }
-
     func forEachElement(at path: [String], fields: ElementFields,
-                        _ body: (_ element: Int, _ field: Int, _ value: JSONValue) -> Void) -> Bool {
+                        _ body: (_ element: Int, _ field: Int, _ value: JSONValue) -> Void,
+                        elements: (Int) -> Void) -> Bool {
         state.withLock { state -> Bool in
             switch state {
             case .decoded(let v):
-                return EventRecord.forEachElement(of: v[path: path], fields: fields, body)
+                return EventRecord.forEachElement(of: v[path: path], fields: fields, body, elements: elements)
             case .encoded(let bytes, let table):
                 return bytes.withUnsafeBytes { b -> Bool in
                     var reader = BinaryReader(bytes: b, recordSeq: seq)
-                    return (try? reader.forEachElement(at: path[...], fields: fields, table: table, body)) ?? false
+                    return (try? reader.forEachElement(at: path[...], fields: fields, table: table, body, elements: elements)) ?? false
                 }
             }
         }

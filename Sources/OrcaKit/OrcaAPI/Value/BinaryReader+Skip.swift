@@ -60,21 +60,6 @@ extension BinaryReader {
         return try readValue(depth: 0)
     }
 
-    /// For the array at `path`, the values of `fields` in each of its elements, in order (nil for
-    /// a field an element lacks; a row of nils for an element that is not an object); nil when
-    /// the path is missing or not an array. Only those values are decoded.
-    public mutating func readFields(_ fields: [String], ofElementsAt path: [String],
-                                    table: MemberTable?) throws(BinaryDecodingError) -> [[JSONValue?]]? {
-        var rows: [[JSONValue?]] = []
-        let found = try forEachElement(at: path[...], fields: ElementFields(fields), table: table) { element, field, value in
-            rows[element][field] = value
-        } elements: { count in
-            rows.reserveCapacity(count)
-            for _ in 0..<count { rows.append([JSONValue?](repeating: nil, count: fields.count)) }
-        }
-        return found ? rows : nil
-    }
-
     /// For the array at `path`, calls `body(element, field, value)` for each of `fields` that
     /// an element (an object) holds, element by element (`field` indexes `fields`; a repeated key
     /// counts once, the first, as in ``JSONObject``), after telling `elements` how many there
