@@ -147,16 +147,8 @@ func benchScanAndMemory(events: Int, distinct: Int, runs: Int, jsonSample: Int) 
     defer { Measure.remove(dir) }
     do {
         let writer = try LMDBEventLog(path: dir, options: .init(initialMapSize: 8 << 30, durability: .unsynced))
-        let base = (0..<distinct).map { Fixture.pod($0) }
         let buildTime = try await Measure.seconds {
-            var n = 0
-            while n < events {
-                let drafts = (n..<min(n + 10_000, events)).map { i in
-                    Fixture.draft(base[i % distinct], type: i < distinct ? .added : .modified, second: Int64(i))
-                }
-                _ = try await writer.appendBatch(drafts)
-                n += drafts.count
-            }
+            try await Fixture.writePodHistory(to: writer, events: events, distinct: distinct)
             try writer.sync()
         }
         print("built in \(fixed(buildTime, 1)) s; log file \(grouped(Double(writer.fileSize) / 1e6)) MB")

@@ -42,6 +42,20 @@ enum Fixture {
         do { return try JSONValue.parse(podJSON(i)) } catch { fatalError("fixture pod \(i) does not parse: \(error)") }
     }
 
+    /// Appends `events` Pod events to `log`: `distinct` pods added, then updates of them in turn,
+    /// one second apart, in batches of 10,000.
+    static func writePodHistory(to log: some EventLog, events: Int, distinct: Int) async throws {
+        let base = (0..<distinct).map { pod($0) }
+        var n = 0
+        while n < events {
+            let drafts = (n..<min(n + 10_000, events)).map { i in
+                draft(base[i % distinct], type: i < distinct ? .added : .modified, second: Int64(i))
+            }
+            _ = try await log.appendBatch(drafts)
+            n += drafts.count
+        }
+    }
+
     static func draft(_ object: JSONValue, type: EventType = .added, second: Int64) -> EventDraft {
         EventDraft(time: Timestamp(nanoseconds: 1_795_000_000_000_000_000 + second * 1_000_000_000), type: type,
                    actor: "bench", cause: nil, object: object)

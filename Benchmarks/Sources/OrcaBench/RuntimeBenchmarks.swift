@@ -17,17 +17,7 @@ func benchInformerApply(events: Int, runs: Int) async throws {
     let reuse = kept.map { FileManager.default.fileExists(atPath: $0 + "/data.mdb") } ?? false
     let log = try LMDBEventLog(path: dir, options: .init(initialMapSize: 8 << 30, durability: .unsynced))
     let distinct = min(events, 50_000)
-    if !reuse {
-        let base = (0..<distinct).map { Fixture.pod($0) }
-        var n = 0
-        while n < events {
-            let drafts = (n..<min(n + 10_000, events)).map { i in
-                Fixture.draft(base[i % distinct], type: i < distinct ? .added : .modified, second: Int64(i))
-            }
-            _ = try await log.appendBatch(drafts)
-            n += drafts.count
-        }
-    }
+    if !reuse { try await Fixture.writePodHistory(to: log, events: events, distinct: distinct) }
     guard try log.latestSeq() == UInt64(events) else { throw RawError(message: "the log at \(dir) does not hold \(events) events") }
     var rates: [Double] = []
     var cpuRates: [Double] = []
