@@ -168,7 +168,7 @@ struct LMDBEventLogTests {
         func request(_ name: String, nested: Bool, fails: Bool = false) -> LMDBWriter.Request {
             LMDBWriter.Request(
                 run: { txn in
-                    try txn.append(podDraft(name))
+                    _ = try txn.append(podDraft(name))
                     if fails { throw Boom() }
                 },
                 complete: { error in outcomes.withLock { $0[name, default: []].append(error == nil) } },
