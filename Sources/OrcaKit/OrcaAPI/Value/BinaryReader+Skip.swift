@@ -384,21 +384,20 @@ public struct MemberTable: Sendable {
         guard let a = BinaryCodec.dictionaryIndex.index(of: first).map({ UInt64($0) }) else {
             return complete ? .absent : .unknown
         }
-        var outerOffset: Int?
-        var isObject = false
-        for e in entries where e >> 48 == a && (e >> 32) & 0xFFFF >= Self.object {
-            outerOffset = Int(e & 0xFFFF_FFFF)
-            isObject = (e >> 32) & 0xFFFF == Self.object
-            break
+        guard let position = entries.firstIndex(where: { $0 >> 48 == a && ($0 >> 32) & 0xFFFF >= Self.object }) else {
+            return complete ? .absent : .unknown
         }
-        guard let outerOffset else { return complete ? .absent : .unknown }
-        guard let second, isObject else { return .at(offset: outerOffset, steps: 1) }
+        let outer = entries[position]
+        let outerOffset = Int(outer & 0xFFFF_FFFF)
+        guard let second, (outer >> 32) & 0xFFFF == Self.object else { return .at(offset: outerOffset, steps: 1) }
         guard let b = BinaryCodec.dictionaryIndex.index(of: second).map({ UInt64($0) }) else {
             return complete ? .absent : .at(offset: outerOffset, steps: 1)
         }
-        let key = a << 48 | b << 32
-        for e in entries where e & 0xFFFF_FFFF_0000_0000 == key {
-            return .at(offset: Int(e & 0xFFFF_FFFF), steps: 2)
+        // The member's own members follow its entry, in encoding order, up to the next member.
+        var i = position + 1
+        while i < entries.count, entries[i] >> 48 == a, (entries[i] >> 32) & 0xFFFF < Self.object {
+            if (entries[i] >> 32) & 0xFFFF == b { return .at(offset: Int(entries[i] & 0xFFFF_FFFF), steps: 2) }
+            i += 1
         }
         return complete ? .absent : .at(offset: outerOffset, steps: 1)
     }
