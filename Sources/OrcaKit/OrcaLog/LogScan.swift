@@ -13,16 +13,8 @@ extension EventLog {
         defer { _ = try? ahead?.wait() }
         var next = max(from, 1)
         while true {
-            var batch: [EventRecord]?
-            if let pending = ahead {
-                ahead = nil
-                batch = pending.fullBatch(from: next, limit: batchSize)
-            }
-            let records: [EventRecord]
-            if let batch { records = batch } else { records = try read(from: next, limit: batchSize) }
-            guard let last = records.last else { return }
-            if records.count == batchSize { ahead = ReadAhead(log: self, from: last.seq + 1, limit: batchSize) }
-            guard body(records) else { return }
+            let records = try ReadAhead.read(self, from: next, limit: batchSize, ahead: &ahead)
+            guard let last = records.last, body(records) else { return }
             next = last.seq + 1
         }
     }
@@ -51,6 +43,21 @@ package final class ReadAhead: Sendable {
         }
     }
 
+    /// Reads `limit` records from `from`: the records of `ahead` when they are exactly that
+    /// (``fullBatch(from:limit:)``), else from `log`. `ahead` is waited for and cleared either
+    /// way; with `readingAhead`, a full batch starts the read of the next one in it.
+    package static func read(_ log: any EventLog, from: UInt64, limit: Int, ahead: inout ReadAhead?,
+                             readingAhead: Bool = true) throws(LogError) -> [EventRecord] {
+        let early = ahead?.fullBatch(from: from, limit: limit)
+        ahead = nil
+        let records: [EventRecord]
+        if let early { records = early } else { records = try log.read(from: from, limit: limit) }
+        if readingAhead, records.count == limit, let last = records.last {
+            ahead = ReadAhead(log: log, from: last.seq + 1, limit: limit)
+        }
+        return records
+    }
+
     /// Waits for the read; its records, or its error.
     package func wait() throws(LogError) -> [EventRecord]? {
         done.wait()
@@ -60,7 +67,7 @@ package final class ReadAhead: Sendable {
 
     /// Waits for the read, and returns its records if they are what reading `limit` records from
     /// `from` now would return (see the type's description); nil when they must be read again.
-    package func fullBatch(from: UInt64, limit: Int) -> [EventRecord]? {
+    func fullBatch(from: UInt64, limit: Int) -> [EventRecord]? {
         let records = try? wait()
         guard self.from == from, self.limit == limit, let records, records.count == limit else { return nil }
         return records

@@ -358,7 +358,7 @@ public final class Informer: Sendable {
                 // The two built-in owner indexes share one read of the owner references.
                 let o = owners ?? IndexName.controllers(record)
                 owners = o
-                value = previous == o.uids ? previous ?? o.uids : o.uids
+                if let previous, previous == o.uids { value = previous } else { value = o.uids }
             case .orphans?:
                 let o = owners ?? IndexName.controllers(record)
                 owners = o

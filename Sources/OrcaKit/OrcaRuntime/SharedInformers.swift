@@ -122,17 +122,10 @@ public final class SharedInformers: Sendable {
         try sync()
         let released = releaseDelayed()
         let from = position + 1
-        var records: [EventRecord]?
-        if let pending = ahead {
-            // Used only if it is exactly what reading now would return (a relist moves `from`);
-            // waited for either way: no read outlives the call that started it by more than one batch.
-            ahead = nil
-            records = pending.fullBatch(from: from, limit: limit)
-        }
-        let batch = try records ?? log.read(from: from, limit: limit)
-        if readsAhead, batch.count == limit, let last = batch.last {
-            ahead = ReadAhead(log: log, from: last.seq + 1, limit: limit)
-        }
+        // A read begun ahead is used only if it is exactly what reading now would return (a
+        // relist moves `from`); it is waited for either way, so no read outlives the call that
+        // started it by more than one batch.
+        let batch = try ReadAhead.read(log, from: from, limit: limit, ahead: &ahead, readingAhead: readsAhead)
         return try apply(batch, from: from) + released
     }
 

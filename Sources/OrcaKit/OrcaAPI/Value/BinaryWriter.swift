@@ -144,15 +144,20 @@ struct BinaryWriter: ~Copyable {
         object.entries.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             for i in buffer.indices {
-                // A small key is looked up from the entry's words (its first field) without a
-                // copy of the String; only a key outside the small form takes the general path.
-                switch small?.lookup(words: UnsafeRawPointer(base + i).load(as: (UInt64, UInt64).self)) {
-                case .found(let index): varint(UInt64(index) << 1)
-                case .absent: inlineKey(buffer[i].key)
-                case .notSmall, nil: key(buffer[i].key)
-                }
+                key(of: base + i)
                 value(buffer[i].value)
             }
+        }
+    }
+
+    /// Writes the key of `entry`. A small key is looked up from the entry's words (its first
+    /// field) without a copy of the String; only a key outside the small form takes the general path.
+    @inline(__always)
+    private mutating func key(of entry: UnsafePointer<(key: String, value: JSONValue)>) {
+        switch small?.lookup(words: UnsafeRawPointer(entry).load(as: (UInt64, UInt64).self)) {
+        case .found(let index): varint(UInt64(index) << 1)
+        case .absent: inlineKey(entry.pointee.key)
+        case .notSmall, nil: key(entry.pointee.key)
         }
     }
 
@@ -166,8 +171,9 @@ struct BinaryWriter: ~Copyable {
         byte(7)
         varint(UInt64(root.count))
         root.entries.withUnsafeBufferPointer { buffer in
+            guard let rootBase = buffer.baseAddress else { return }
             for i in buffer.indices {
-                key(buffer[i].key)
+                key(of: rootBase + i)
                 guard buffer[i].key == "metadata" else {
                     self.value(buffer[i].value)
                     continue
@@ -176,8 +182,9 @@ struct BinaryWriter: ~Copyable {
                 byte(7)
                 varint(UInt64(metadata.count + (hasVersion ? 0 : 1)))
                 metadata.entries.withUnsafeBufferPointer { fields in
+                    guard let fieldsBase = fields.baseAddress else { return }
                     for j in fields.indices {
-                        key(fields[j].key)
+                        key(of: fieldsBase + j)
                         if fields[j].key == "resourceVersion" { byte(9) } else { self.value(fields[j].value) }
                     }
                 }
