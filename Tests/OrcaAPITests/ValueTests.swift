@@ -75,19 +75,29 @@ struct ValueTests {
                 return (skipped, (try? BinaryCodec.decode(buffer)) != nil)
             }
         }
-        #expect(outcomes(bytes) == (true, true))
-        // Every truncation, and every single-byte corruption of every position, is judged alike.
-        for cut in 0..<bytes.count { #expect(outcomes(Array(bytes.prefix(cut))) == (false, false)) }
-        var disagreements: [String] = []
-        for i in bytes.indices {
-            for replacement: UInt8 in [0, 5, 7, 9, 0x7F, 0x80, 0xC3, 0xFF] where replacement != bytes[i] {
-                var corrupt = bytes
-                corrupt[i] = replacement
-                let o = outcomes(corrupt)
-                if o.skip != o.decode { disagreements.append("byte \(i) = \(replacement): skip \(o.skip), decode \(o.decode)") }
-            }
+        // Nested deeper than the walk's own stack (32 open containers), with members after the
+        // deep part at several levels: the walk goes on correctly after recursing.
+        var deep: JSONValue = ["x": "y", "n": 1, "long": "a string longer than eight bytes"]
+        for level in 0..<40 {
+            deep = level % 3 == 0 ? .array([deep, .int(Int64(level)), "é"]) : .object(["k\(level)": deep, "after": [true, 2.5, nil]])
         }
-        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+        let deepBytes = BinaryCodec.encode(deep)
+        #expect(try BinaryCodec.decode(deepBytes) == deep)
+        for bytes in [bytes, deepBytes] {
+            #expect(outcomes(bytes) == (true, true))
+            // Every truncation, and every single-byte corruption of every position, is judged alike.
+            for cut in 0..<bytes.count { #expect(outcomes(Array(bytes.prefix(cut))) == (false, false)) }
+            var disagreements: [String] = []
+            for i in bytes.indices {
+                for replacement: UInt8 in [0, 5, 7, 9, 0x7F, 0x80, 0xC3, 0xFF] where replacement != bytes[i] {
+                    var corrupt = bytes
+                    corrupt[i] = replacement
+                    let o = outcomes(corrupt)
+                    if o.skip != o.decode { disagreements.append("byte \(i) = \(replacement): skip \(o.skip), decode \(o.decode)") }
+                }
+            }
+            #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+        }
         // Nesting at and past the depth limit (512), with a scalar, an empty container or a
         // container innermost, inside arrays and objects alike.
         for depth in [510, 511, 512, 513] {

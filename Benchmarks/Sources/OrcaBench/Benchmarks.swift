@@ -143,9 +143,13 @@ func benchGroupCommit(writers: Int, perWriter: Int, sequential: Int, runs: Int) 
 /// (d) Resident memory per cached Pod, from the same log.
 func benchScanAndMemory(events: Int, distinct: Int, runs: Int, jsonSample: Int) async throws {
     print("## (c) scan + decode a \(grouped(Double(events)))-event log of Pod-sized objects (\(grouped(Double(distinct))) distinct pods)")
-    let dir = Measure.temporaryDirectory("scan")
-    defer { Measure.remove(dir) }
-    do {
+    // SCAN_LOG=DIR keeps the log in DIR and reuses it on later runs (as INFORMER_LOG does for (e)).
+    let kept = ProcessInfo.processInfo.environment["SCAN_LOG"]
+    let dir = kept ?? Measure.temporaryDirectory("scan")
+    defer { if kept == nil { Measure.remove(dir) } }
+    if let kept, FileManager.default.fileExists(atPath: kept + "/data.mdb") {
+        print("reusing the log in \(kept)")
+    } else {
         let writer = try LMDBEventLog(path: dir, options: .init(initialMapSize: 8 << 30, durability: .unsynced))
         let buildTime = try await Measure.seconds {
             try await Fixture.writePodHistory(to: writer, events: events, distinct: distinct)
@@ -154,6 +158,7 @@ func benchScanAndMemory(events: Int, distinct: Int, runs: Int, jsonSample: Int) 
         print("built in \(fixed(buildTime, 1)) s; log file \(grouped(Double(writer.fileSize) / 1e6)) MB")
     }
     let log = try LMDBEventLog(path: dir, options: .init(create: false))
+    guard try log.latestSeq() == UInt64(events) else { throw RawError(message: "the log at \(dir) does not hold \(events) events") }
     // Two consumers of the same scan. "fields": what an informer or a replay query does — every
     // record read and checked in full, then four fields of each object read (the objects stay
     // encoded). "build": every object tree built as well.

@@ -33,9 +33,11 @@ func benchMicro(events: Int) {
 func benchEncodeOnly(events: Int) {
     let pods = (0..<events).map { Fixture.pod($0) }
     var sink = 0
-    let passes = max(20, 400_000 / events)
+    let passes = Int(ProcessInfo.processInfo.environment["PASSES"] ?? "") ?? max(20, 400_000 / events)
+    let drafts = pods.map { Fixture.draft($0, second: 0) }
     let t = Measure.seconds { for _ in 0..<passes { sink &+= pods.reduce(0) { $0 &+ BinaryCodec.encode($1).count } } }
-    print("encode: \(fixed(t / Double(events * passes) * 1e6)) µs (\(sink))")
+    let r = Measure.seconds { for _ in 0..<passes { sink &+= drafts.reduce(0) { $0 &+ RecordCodec.encode($1).bytes.count } } }
+    print("encode: \(fixed(t / Double(events * passes) * 1e6)) µs; record (stamping): \(fixed(r / Double(events * passes) * 1e6)) µs (\(sink))")
 }
 
 /// Only the record decoder, many times: a clean profile for `perf record`.
@@ -50,4 +52,23 @@ func benchDecodeOnly(events: Int) {
         }
     }
     print("decode: \(fixed(t / Double(events * 20) * 1e6)) µs (\(sink))")
+}
+
+/// Only the check walk of encoded objects, many times (`orca-bench walk`).
+func benchWalkOnly(events: Int) {
+    let encoded = (0..<events).map { BinaryCodec.encode(Fixture.pod($0)) }
+    var sink = 0
+    let passes = 50
+    let t = Measure.seconds {
+        for _ in 0..<passes {
+            for bytes in encoded {
+                bytes.withUnsafeBytes { raw in
+                    var reader = BinaryReader(bytes: raw)
+                    var table: MemberTable?
+                    if (try? reader.skipJSONValue(table: &table)) != nil { sink &+= reader.offset }
+                }
+            }
+        }
+    }
+    print("walk: \(fixed(t / Double(events * passes) * 1e6, 3)) µs (\(sink))")
 }
