@@ -162,13 +162,23 @@ func benchScanAndMemory(events: Int, distinct: Int, runs: Int, jsonSample: Int) 
     // Two consumers of the same scan. "fields": what an informer or a replay query does — every
     // record read and checked in full, then four fields of each object read (the objects stay
     // encoded). "build": every object tree built as well.
-    func scan(buildObjects: Bool) throws -> Double {
+    // "nothing": the records read and checked, no field read — the reading side alone, to show
+    // which side bounds the other two (the body's own time is also noted).
+    enum Consumer { case nothing, fields, build }
+    var bodyShares: [Double] = []
+    func scan(_ consumer: Consumer) throws -> Double {
+        let buildObjects = consumer == .build
         var count = 0
         var fields = 0
+        var inBody: UInt64 = 0
         // EventLog.scan: what replay (`--at-seq`), export and readAll use; the next batch is read
         // and checked on other threads while this one's fields are read.
         let t = try Measure.seconds {
             try log.scan { batch in
+                let start = DispatchTime.now().uptimeNanoseconds
+                defer { inBody += DispatchTime.now().uptimeNanoseconds - start }
+                count += batch.count
+                if consumer == .nothing { return true }
                 for record in batch {
                     if buildObjects {
                         fields += record.object.objectValue?.count ?? 0
@@ -180,22 +190,28 @@ func benchScanAndMemory(events: Int, distinct: Int, runs: Int, jsonSample: Int) 
                         if !record.isDecoded { fields += 1 }
                     }
                 }
-                count += batch.count
                 return true
             }
         }
-        guard count == events, fields == events * 5 else { throw RawError(message: "scan saw \(count) events, \(fields) fields") }
+        guard count == events, consumer == .nothing || fields == events * 5 else {
+            throw RawError(message: "scan saw \(count) events, \(fields) fields")
+        }
+        if consumer == .fields { bodyShares.append(Double(inBody) / 1e9 / t) }
         return Double(events) / t
     }
+    var readRates: [Double] = []
     var fieldRates: [Double] = []
     var buildRates: [Double] = []
     for _ in 0..<runs {
-        fieldRates.append(try scan(buildObjects: false))
-        buildRates.append(try scan(buildObjects: true))
+        readRates.append(try scan(.nothing))
+        fieldRates.append(try scan(.fields))
+        buildRates.append(try scan(.build))
     }
     let scan = Measure.median(fieldRates)
     let build = Measure.median(buildRates)
+    print("orca scan + check, nothing read:         \(grouped(Measure.median(readRates))) events/s  runs \(runsText(readRates))")
     print("orca scan + check + 4 fields per object: \(grouped(scan)) events/s  runs \(runsText(fieldRates))")
+    print("  (share of that scan's time spent reading fields, per pass: \(bodyShares.map { fixed($0) }.joined(separator: ", ")))")
     print("orca scan + check + every object built:  \(grouped(build)) events/s  runs \(runsText(buildRates))")
 
     // The baseline: the very same objects as JSON, decoded by Foundation into Codable structs.
