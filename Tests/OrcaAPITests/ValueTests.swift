@@ -147,6 +147,28 @@ struct ValueTests {
         }
     }
 
+    @Test("a whole decode shares a long string repeated in the buffer; a path read gives the same string")
+    func repeatedStringsShared() throws {
+        let stamp = "2026-11-22T12:00:00Z and then some"  // longer than a small string's 15 bytes
+        let value: JSONValue = ["a": .string(stamp), "b": ["c": .string(stamp)], "d": [.string(stamp)]]
+        let bytes = BinaryCodec.encode(value)
+        func storage(_ s: String?) -> UnsafeRawPointer? {
+            var copy = s
+            return copy?.withUTF8 { UnsafeRawPointer($0.baseAddress) }
+        }
+        let decoded = try bytes.withUnsafeBytes { b in try BinaryCodec.decode(b) }
+        #expect(decoded == value)
+        let first = decoded["a"]?.stringValue
+        #expect(storage(first) != nil)
+        #expect(storage(first) == storage(decoded[path: ["b", "c"]]?.stringValue))
+        #expect(storage(first) == storage(decoded["d"]?.arrayValue?.first?.stringValue))
+        let read = bytes.withUnsafeBytes { b -> JSONValue? in
+            var reader = BinaryReader(bytes: b)
+            return (try? reader.readJSONValue(at: ["b", "c"])) ?? nil
+        }
+        #expect(read?.stringValue == stamp)
+    }
+
     @Test("YAML documents, Lists of documents and YAML 1.1 scalars")
     func yaml() throws {
         let docs = try JSONValue.parseYAMLDocuments("a: 1\nb: \"1\"\nc: yes\nd: ~\n---\n---\n- x\n")

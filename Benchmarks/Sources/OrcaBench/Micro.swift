@@ -72,3 +72,23 @@ func benchWalkOnly(events: Int) {
     }
     print("walk: \(fixed(t / Double(events * passes) * 1e6, 3)) µs (\(sink))")
 }
+
+/// Only the four field reads of (c), over records read from the log once (`orca-bench fields`).
+func benchFieldsOnly(events: Int) throws {
+    let records = try (0..<events).map { i in
+        try RecordCodec.decode(seq: UInt64(i + 1), bytes: RecordCodec.encode(Fixture.draft(Fixture.pod(i), second: 0).record(seq: UInt64(i + 1))))
+    }
+    var sink = 0
+    let passes = 50
+    let t = Measure.seconds {
+        for _ in 0..<passes {
+            for record in records {
+                if record.value(at: ["spec", "nodeName"])?.stringValue != nil { sink += 1 }
+                if record.value(at: ["status", "phase"])?.stringValue != nil { sink += 1 }
+                if record.value(at: ["metadata", "ownerReferences"])?.arrayValue != nil { sink += 1 }
+                if record.value(at: ["metadata", "uid"])?.stringValue != nil { sink += 1 }
+            }
+        }
+    }
+    print("fields: \(fixed(t / Double(events * passes) * 1e6, 3)) µs per record (\(sink))")
+}

@@ -6,7 +6,7 @@ import Foundation
 // same run.
 
 let which = CommandLine.arguments.dropFirst().first ?? "all"
-let known = ["all", "append", "group", "scan", "runtime", "informer", "micro", "encode", "decode", "walk", "simulate", "sim-pods", "sim-replicasets", "sim-nodes"]
+let known = ["all", "append", "group", "scan", "runtime", "informer", "micro", "encode", "decode", "walk", "fields", "simulate", "sim-pods", "sim-replicasets", "sim-nodes"]
 guard known.contains(which) else {
     print("usage: orca-bench [\(known.joined(separator: "|"))]")
     exit(2)
@@ -21,6 +21,7 @@ do {
     if which == "encode" { benchEncodeOnly(events: Int(ProcessInfo.processInfo.environment["N"] ?? "20000") ?? 20_000) }
     if which == "decode" { benchDecodeOnly(events: 20_000) }
     if which == "walk" { benchWalkOnly(events: 2_000) }
+    if which == "fields" { try benchFieldsOnly(events: 2_000) }
     if which == "all" || which == "append" { try await benchAppend(events: 200_000, batch: 1_000, runs: 5) }
     if which == "all" || which == "group" { try await benchGroupCommit(writers: 16, perWriter: 250, sequential: 1_000, runs: 5) }
     if which == "all" || which == "runtime" { try await benchRuntime(events: 1_000_000, runs: 3) }

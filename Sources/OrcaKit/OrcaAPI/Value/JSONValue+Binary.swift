@@ -109,7 +109,7 @@ public enum BinaryCodec {
     /// - Throws: ``BinaryDecodingError`` on truncated or malformed input (never traps).
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(BinaryDecodingError) -> JSONValue {
         var reader = BinaryReader(bytes: bytes)
-        let value = try reader.readValue(depth: 0)
+        let value = try reader.readJSONValue()
         guard reader.offset == bytes.count else { throw reader.error("trailing bytes after value") }
         return value
     }
@@ -138,9 +138,12 @@ public struct BinaryReader {
     /// The seq tag 9 stands for; nil outside a log record, where tag 9 is an error.
     public var recordSeq: UInt64?
     /// The last few long strings read (offset, length, string): a string repeated within one
-    /// buffer (timestamps, images) is shared instead of allocated again.
+    /// buffer (timestamps, images) is shared instead of allocated again. Only while a whole
+    /// value is decoded (``readJSONValue()``): a read of one field or of a record's header
+    /// meets few repeats, and the table's allocation cost more than it saved.
     var recent: [(offset: Int, count: Int, string: String)] = []
     var recentNext = 0
+    var sharesRepeatedStrings = false
 
     public init(bytes: UnsafeRawBufferPointer, offset: Int = 0, recordSeq: UInt64? = nil) {
         self.bytes = bytes
@@ -188,14 +191,14 @@ public struct BinaryReader {
         guard n <= bytes.count - offset else { throw error("string exceeds the remaining data") }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])
         // Strings of up to 15 UTF-8 bytes are stored inline and cost nothing to make.
-        if n > 15, let base = bytes.baseAddress {
+        if n > 15, sharesRepeatedStrings, let base = bytes.baseAddress {
             for entry in recent where entry.count == n && memcmp(base + entry.offset, base + offset, n) == 0 {
                 offset += n
                 return entry.string
             }
         }
         guard let s = FastStrings.string(slice) else { throw error("invalid UTF-8") }
-        if n > 15 {
+        if n > 15, sharesRepeatedStrings {
             if recent.count < 8 {
                 if recent.isEmpty { recent.reserveCapacity(8) }
                 recent.append((offset, n, s))
@@ -216,7 +219,11 @@ public struct BinaryReader {
     }
 
     /// Reads one value in ``BinaryCodec``'s encoding.
-    public mutating func readJSONValue() throws(BinaryDecodingError) -> JSONValue { try readValue(depth: 0) }
+    public mutating func readJSONValue() throws(BinaryDecodingError) -> JSONValue {
+        sharesRepeatedStrings = true
+        defer { sharesRepeatedStrings = false }
+        return try readValue(depth: 0)
+    }
 
     mutating func readValue(depth: Int) throws(BinaryDecodingError) -> JSONValue {
         guard depth < 512 else { throw error("nesting too deep") }
