@@ -264,12 +264,7 @@ struct FastWalker {
                 }
                 stack[top] = frame &- 2
                 if frame & 1 == 1 {
-                    guard let k = smallVarint() else { return false }
-                    if k & 1 == 0 {
-                        guard k >> 1 < dictionaryCount else { return false }
-                    } else {
-                        guard text(k >> 1) else { return false }
-                    }
+                    guard let k = smallVarint(), key(k, dictionaryCount: dictionaryCount) else { return false }
                 }
             }
             let level = depth + top + 1
@@ -305,6 +300,13 @@ struct FastWalker {
         }
     }
 
+    /// Steps over the rest of an object member's key whose varint `k` was read: a dictionary
+    /// index (even) that must exist, or the length (odd) of UTF-8 bytes that follow.
+    @inline(__always)
+    mutating func key(_ k: UInt64, dictionaryCount: UInt64) -> Bool {
+        k & 1 == 0 ? k >> 1 < dictionaryCount : text(k >> 1)
+    }
+
     /// A varint whose first byte usually ends it (lengths, counts, dictionary indexes).
     @inline(__always)
     mutating func smallVarint() -> UInt64? {
@@ -330,13 +332,7 @@ struct FastWalker {
         case 7:
             guard let n = varint(), n <= UInt64(count - offset) else { return false }
             for _ in 0..<n {
-                guard let k = varint() else { return false }
-                if k & 1 == 0 {
-                    guard k >> 1 < dictionaryCount else { return false }
-                } else {
-                    guard text(k >> 1) else { return false }
-                }
-                guard skipValue(depth: depth + 1) else { return false }
+                guard let k = varint(), key(k, dictionaryCount: dictionaryCount), skipValue(depth: depth + 1) else { return false }
             }
             return true
         default:
