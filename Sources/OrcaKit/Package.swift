@@ -37,7 +37,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        .target(name: "OrcaAPI", dependencies: [.product(name: "Yams", package: "Yams")],
+        // Cache prefetch hints for the encoder (a C builtin Swift does not expose).
+        .target(name: "COrcaHints", path: "COrcaHints"),
+        .target(name: "OrcaAPI", dependencies: ["COrcaHints", .product(name: "Yams", package: "Yams")],
                 path: "OrcaAPI", swiftSettings: strict),
         .target(name: "OrcaLog", dependencies: ["OrcaAPI"], path: "OrcaLog", swiftSettings: strict),
         .target(name: "OrcaStore", dependencies: ["OrcaAPI", "OrcaLog"], path: "OrcaStore", swiftSettings: strict),

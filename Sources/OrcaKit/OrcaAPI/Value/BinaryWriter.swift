@@ -1,3 +1,5 @@
+internal import COrcaHints
+
 /// The encoder of ``BinaryCodec``: writes a ``JSONValue`` into a growable raw buffer.
 ///
 /// Appending byte by byte to an `[UInt8]` checks capacity and uniqueness on every call; this
@@ -131,6 +133,9 @@ struct BinaryWriter: ~Copyable {
             byte(6)
             varint(UInt64(items.count))
             items.withUnsafeBufferPointer { buffer in
+                if let base = buffer.baseAddress {
+                    Prefetch.children(UnsafeRawPointer(base), count: buffer.count, stride: MemoryLayout<JSONValue>.stride, valueOffset: 0)
+                }
                 for i in buffer.indices { self.value(buffer[i]) }
             }
         case .object(let object):
@@ -143,6 +148,7 @@ struct BinaryWriter: ~Copyable {
         varint(UInt64(object.count))
         object.entries.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
+            Prefetch.children(UnsafeRawPointer(base), count: buffer.count, stride: Prefetch.entryStride, valueOffset: Prefetch.entryValueOffset)
             for i in buffer.indices {
                 key(of: base + i)
                 value(buffer[i].value)
@@ -172,6 +178,7 @@ struct BinaryWriter: ~Copyable {
         varint(UInt64(root.count))
         root.entries.withUnsafeBufferPointer { buffer in
             guard let rootBase = buffer.baseAddress else { return }
+            Prefetch.children(UnsafeRawPointer(rootBase), count: buffer.count, stride: Prefetch.entryStride, valueOffset: Prefetch.entryValueOffset)
             for i in buffer.indices {
                 key(of: rootBase + i)
                 guard buffer[i].key == "metadata" else {
@@ -183,6 +190,8 @@ struct BinaryWriter: ~Copyable {
                 varint(UInt64(metadata.count + (hasVersion ? 0 : 1)))
                 metadata.entries.withUnsafeBufferPointer { fields in
                     guard let fieldsBase = fields.baseAddress else { return }
+                    Prefetch.children(UnsafeRawPointer(fieldsBase), count: fields.count, stride: Prefetch.entryStride,
+                                      valueOffset: Prefetch.entryValueOffset)
                     for j in fields.indices {
                         key(of: fieldsBase + j)
                         if fields[j].key == "resourceVersion" { byte(9) } else { self.value(fields[j].value) }
@@ -193,6 +202,55 @@ struct BinaryWriter: ~Copyable {
                     byte(9)
                 }
             }
+        }
+    }
+}
+
+/// Prefetching the heap nodes of a value's children before the value is encoded, so that the
+/// cache misses of a tree that is cold in memory overlap instead of being taken one at a time
+/// (each child's retain as the encoder steps into it is an atomic operation, which waits for its
+/// line). It reads the enum's words in place, by the layout `JSONValue` has in this build, checked
+/// once at start-up: a prefetch never faults and changes no result, so a different layout only
+/// turns the hints off.
+enum Prefetch {
+    static let entryStride = MemoryLayout<(key: String, value: JSONValue)>.stride
+    static let entryValueOffset = MemoryLayout<String>.stride
+
+    /// Whether `JSONValue` is laid out as two payload words and a tag byte (3 string, 4 array,
+    /// 5 object), with an array's or object's storage in the first word and a large string's in
+    /// the second.
+    static let enabled: Bool = {
+        guard MemoryLayout<JSONValue>.size == 17, MemoryLayout<(key: String, value: JSONValue)>.stride == 40 else { return false }
+        func words(_ v: JSONValue) -> (UInt64, UInt64, UInt8) {
+            var v = v
+            return withUnsafeBytes(of: &v) { ($0.load(as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self), $0[16]) }
+        }
+        let items: [JSONValue] = [.null, .int(1)]
+        let array = words(.array(items))
+        let arrayStorage = items.withUnsafeBufferPointer { UInt64(UInt(bitPattern: $0.baseAddress)) }
+        let large = String(repeating: "x", count: 40)
+        let string = words(.string(large))
+        return array.2 == 4 && array.0 != 0 && arrayStorage - array.0 == 32
+            && words(.object(["a": .null])).2 == 5 && string.2 == 3 && string.1 & 0x0FFF_FFFF_FFFF_FFFF != 0
+    }()
+
+    @inline(__always)
+    static func children(_ base: UnsafeRawPointer, count: Int, stride: Int, valueOffset: Int) {
+        guard enabled, count > 1 else { return }
+        var p = base + valueOffset
+        for _ in 0..<count {
+            switch p.load(fromByteOffset: 16, as: UInt8.self) {
+            case 4, 5:
+                let storage = UnsafeRawPointer(bitPattern: UInt(p.load(as: UInt64.self)))
+                orca_prefetch(storage)
+                orca_prefetch(storage.map { $0 + 64 })
+            case 3:
+                let word = p.load(fromByteOffset: 8, as: UInt64.self)
+                if word >> 60 == 0 { orca_prefetch(UnsafeRawPointer(bitPattern: UInt(word & 0x0FFF_FFFF_FFFF_FFFF))) }
+            default:
+                break
+            }
+            p += stride
         }
     }
 }
