@@ -37,11 +37,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // Cache prefetch hints for the encoder (a C builtin Swift does not expose).
+        // Cache prefetch hints for the encoder and CRC-32C for the log's records (C builtins and
+        // CPU instructions Swift does not expose).
         .target(name: "COrcaHints", path: "COrcaHints"),
         .target(name: "OrcaAPI", dependencies: ["COrcaHints", .product(name: "Yams", package: "Yams")],
                 path: "OrcaAPI", swiftSettings: strict),
-        .target(name: "OrcaLog", dependencies: ["OrcaAPI"], path: "OrcaLog", swiftSettings: strict),
+        .target(name: "OrcaLog", dependencies: ["OrcaAPI", "COrcaHints"], path: "OrcaLog", swiftSettings: strict),
         .target(name: "OrcaStore", dependencies: ["OrcaAPI", "OrcaLog"], path: "OrcaStore", swiftSettings: strict),
         .target(name: "OrcaReplay", dependencies: ["OrcaAPI", "OrcaLog"], path: "OrcaReplay", swiftSettings: strict),
         .target(

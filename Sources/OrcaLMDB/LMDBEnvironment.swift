@@ -1,5 +1,6 @@
 import CLMDB
 import Foundation
+import Synchronization
 import OrcaLog
 
 /// The LMDB environment behind an ``LMDBEventLog``: the handle, its databases and the lock that
@@ -25,12 +26,19 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// Records committed by this process, handed to readers of their seq without a decode.
     let recent = RecentRecords(capacity: 16_384)
 
-    static let formatVersion: UInt64 = 1
+    /// The `format` entry of the meta database. 2: records of version 3 may be present (an Orca
+    /// that reads only versions 1 and 2 must refuse the log at open). 1: records of versions 1
+    /// and 2 only; such a log is read as it is and marked 2 by its first write from this build.
+    static let formatVersion: UInt64 = 2
+    /// The log's stored format is older than ``formatVersion``: the next commit updates it.
+    let upgradesFormat: Mutex<Bool>
     static let magic = "orca-event-log"
     static let dataFile = "data.mdb"
 
-    init(env: OpaquePointer, path: String, meta: MDB_dbi, events: MDB_dbi, state: MDB_dbi, writeMap: Bool = false) {
+    init(env: OpaquePointer, path: String, meta: MDB_dbi, events: MDB_dbi, state: MDB_dbi, storedFormat: UInt64,
+         writeMap: Bool = false) {
         self.env = env
+        upgradesFormat = Mutex(storedFormat < Self.formatVersion)
         self.writeMap = writeMap
         self.path = path
         self.meta = meta
@@ -58,6 +66,46 @@ final class LMDBEnvironment: @unchecked Sendable {
     }
 
     static func message(_ rc: Int32) -> String { String(cString: mdb_strerror(rc)) }
+
+    /// Sets the meta database's `format` entry in `txn` (an LMDB return code).
+    func putFormatVersion(_ version: UInt64, txn: OpaquePointer) -> Int32 {
+        var k = Array("format".utf8)
+        var v = LMDBKey.seq(version)
+        return k.withUnsafeMutableBytes { kb in
+            v.withUnsafeMutableBytes { vb in
+                var kv = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
+                var vv = MDB_val(mv_size: vb.count, mv_data: vb.baseAddress)
+                return mdb_put(txn, meta, &kv, &vv, 0)
+            }
+        }
+    }
+
+    /// Sets the `format` entry in a transaction of its own (what an older or newer Orca left, for tests).
+    func setFormatVersion(_ version: UInt64) throws(LogError) {
+        var txn: OpaquePointer?
+        var rc = mdb_txn_begin(env, nil, 0, &txn)
+        guard rc == 0, let txn else { throw ioError("beginning a write transaction", rc) }
+        rc = putFormatVersion(version, txn: txn)
+        guard rc == 0 else {
+            mdb_txn_abort(txn)
+            throw ioError("writing the format version", rc)
+        }
+        rc = mdb_txn_commit(txn)
+        guard rc == 0 else { throw ioError("committing", rc) }
+    }
+
+    /// The meta database's `format` entry, as stored now.
+    func storedFormatVersion() throws(LogError) -> UInt64? {
+        try withReadTransaction { txn throws(LogError) -> UInt64? in
+            var k = Array("format".utf8)
+            return k.withUnsafeMutableBytes { kb -> UInt64? in
+                var kv = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
+                var v = MDB_val()
+                guard mdb_get(txn, meta, &kv, &v) == 0, let data = v.mv_data, v.mv_size == 8 else { return nil }
+                return UInt64(bigEndian: data.loadUnaligned(as: UInt64.self))
+            }
+        }
+    }
 
     func ioError(_ what: String, _ rc: Int32) -> LogError {
         if rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID {

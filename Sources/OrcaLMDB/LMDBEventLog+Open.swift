@@ -109,8 +109,8 @@ extension LMDBEventLog {
         }
 
         do {
-            let (meta, events, state) = try openDatabases(env: env, path: path)
-            return LMDBEnvironment(env: env, path: path, meta: meta, events: events, state: state,
+            let (meta, events, state, format) = try openDatabases(env: env, path: path)
+            return LMDBEnvironment(env: env, path: path, meta: meta, events: events, state: state, storedFormat: format,
                                    writeMap: options.usesWriteMap)
         } catch {
             mdb_env_close(env)
@@ -135,7 +135,8 @@ extension LMDBEventLog {
         }
     }
 
-    static func openDatabases(env: OpaquePointer, path: String) throws(LogError) -> (MDB_dbi, MDB_dbi, MDB_dbi) {
+    /// The databases, and the format version the log has stored.
+    static func openDatabases(env: OpaquePointer, path: String) throws(LogError) -> (MDB_dbi, MDB_dbi, MDB_dbi, UInt64) {
         // Existing log: the meta database must say it is an Orca log of a format we read.
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn)
@@ -146,14 +147,14 @@ extension LMDBEventLog {
         rc = mdb_dbi_open(readTxn, "meta", 0, &meta)
         if rc == 0 {
             let result = Result { () throws(LogError) in
-                try checkMeta(txn: readTxn, meta: meta, path: path)
+                let format = try checkMeta(txn: readTxn, meta: meta, path: path)
                 var events: MDB_dbi = 0, state: MDB_dbi = 0
                 let rc1 = mdb_dbi_open(readTxn, "events", 0, &events)
                 let rc2 = mdb_dbi_open(readTxn, "state", 0, &state)
                 guard rc1 == 0, rc2 == 0 else {
                     throw LogError(.corrupt, "the Orca log at \(path) is missing its events or state database; restore it from a backup", path: path)
                 }
-                return (meta, events, state)
+                return (meta, events, state, format)
             }
             if case .success = result { mdb_txn_commit(readTxn) } else { mdb_txn_abort(readTxn) }
             return try result.get()
@@ -170,10 +171,12 @@ extension LMDBEventLog {
         guard rc == MDB_NOTFOUND, entries == 0 else {
             throw LogError(.notAnOrcaLog, "\(path) holds an LMDB database that is not an Orca log; pass another directory with --data", path: path)
         }
-        return try createDatabases(env: env, path: path)
+        let created = try createDatabases(env: env, path: path)
+        return (created.0, created.1, created.2, LMDBEnvironment.formatVersion)
     }
 
-    static func checkMeta(txn: OpaquePointer, meta: MDB_dbi, path: String) throws(LogError) {
+    /// Checks the meta database and returns the stored format version.
+    static func checkMeta(txn: OpaquePointer, meta: MDB_dbi, path: String) throws(LogError) -> UInt64 {
         func get(_ key: String) -> [UInt8]? {
             var k = Array(key.utf8)
             return k.withUnsafeMutableBytes { buffer in
@@ -193,6 +196,7 @@ extension LMDBEventLog {
         guard version <= LMDBEnvironment.formatVersion else {
             throw LogError(.newerFormat, "the Orca log at \(path) has format version \(version), newer than this Orca reads (\(LMDBEnvironment.formatVersion)); upgrade Orca, or export it with the newer Orca and import it here", path: path)
         }
+        return version
     }
 
     static func createDatabases(env: OpaquePointer, path: String) throws(LogError) -> (MDB_dbi, MDB_dbi, MDB_dbi) {

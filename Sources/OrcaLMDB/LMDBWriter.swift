@@ -220,8 +220,27 @@ final class LMDBWriter: @unchecked Sendable {
                 env.grow()
                 continue attempt
             }
+            // The first write to a log of an older format marks it as this build's (its records
+            // are now of version 3), in the same transaction.
+            let upgrade = env.upgradesFormat.withLock { $0 }
+            if upgrade {
+                rc = env.putFormatVersion(LMDBEnvironment.formatVersion, txn: parent)
+                if rc == MDB_MAP_FULL {
+                    mdb_txn_abort(parent)
+                    pthread_rwlock_unlock(env.resizeLock)
+                    env.grow()
+                    continue attempt
+                }
+                if rc != 0 {
+                    mdb_txn_abort(parent)
+                    pthread_rwlock_unlock(env.resizeLock)
+                    errors = Array(repeating: env.ioError("updating the log's format version", rc), count: batch.count)
+                    break attempt
+                }
+            }
             rc = mdb_txn_commit(parent)
             pthread_rwlock_unlock(env.resizeLock)
+            if rc == 0 && upgrade { env.upgradesFormat.withLock { $0 = false } }
             if rc == MDB_MAP_FULL {
                 env.grow()
                 continue attempt

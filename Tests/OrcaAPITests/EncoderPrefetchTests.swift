@@ -27,12 +27,60 @@ struct EncoderPrefetchTests {
         #expect(try BinaryCodec.decode(bytes) == value)
         var out: [UInt8] = []
         BinaryCodec.encodeStampingResourceVersion(value, into: &out)
-        let stamped = try out.withUnsafeBytes { b throws(BinaryDecodingError) -> JSONValue in
+        var stamped: JSONValue = .null
+        try out.withUnsafeBytes { b in
             var reader = BinaryReader(bytes: b, recordSeq: 7)
-            return try reader.readJSONValue()
+            stamped = try reader.readJSONValue()
         }
         var expected = value
         expected[path: ["metadata", "resourceVersion"]] = .string("7")
         #expect(stamped == expected)
+    }
+}
+
+@Suite("A log record's stored member table")
+struct RecordObjectTableTests {
+    static let objects: [String] = [
+        #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"default","labels":{"app":"web"},"ownerReferences":[{"uid":"u","controller":true}]},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"i"}]},"status":{"phase":"Running"}}"#,
+        #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","resourceVersion":"12","an unknown key":1},"spec":{},"status":"odd"}"#,
+        #"{"kind":"Thing","an unknown key":{"spec":1},"metadata":5,"spec":{"nodeName":null,"another unknown key":[1,2]}}"#,
+        #"{"metadata":{"name":"only"}}"#,
+        #"{}"#,
+        #"[1,2,{"metadata":{}}]"#,
+        #""a string""#,
+        #"{"apiVersion":"v1","kind":"ConfigMap","data":{"k":"v"},"metadata":{"name":"c","annotations":{"a":"b"}}}"#,
+    ]
+
+    @Test("the table written with a record's object is the table the check walk builds from its bytes", arguments: objects)
+    func sameAsWalk(json: String) throws {
+        let value = try JSONValue.parse(json)
+        for stamping in [false, true] {
+            var out: [UInt8] = []
+            BinaryCodec.encodeRecordObject(value, stampingResourceVersion: stamping, into: &out)
+            var stored: MemberTable?
+            var walked: MemberTable?
+            var decoded: JSONValue = .null
+            var atEnd = false
+            try out.withUnsafeBytes { b in
+                var reader = BinaryReader(bytes: b, recordSeq: 42)
+                stored = try MemberTable.read(from: &reader)
+                let start = reader.offset
+                try reader.skipJSONValue(table: &walked)
+                atEnd = reader.isAtEnd
+                var again = BinaryReader(bytes: b, offset: start, recordSeq: 42)
+                decoded = try again.readJSONValue()
+            }
+            #expect(atEnd)
+            #expect(stored == walked, "stamping: \(stamping)")
+            var expected = value
+            if stamping, expected["metadata"]?.objectValue != nil {
+                expected[path: ["metadata", "resourceVersion"]] = .string("42")
+            }
+            #expect(decoded == expected)
+            // The same object bytes as the plain encoders write.
+            var plain: [UInt8] = []
+            if stamping { BinaryCodec.encodeStampingResourceVersion(value, into: &plain) } else { BinaryCodec.encode(value, into: &plain) }
+            #expect(Array(out.suffix(plain.count)) == plain)
+        }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import OrcaAPI
-import OrcaLMDB
+@testable import OrcaLMDB
 import OrcaLog
 import Testing
 
@@ -74,16 +74,12 @@ struct LogOpenErrorTests {
             let log = try LMDBEventLog(path: path)
             try await log.append([podDraft("marker-pod-aaaaaaaaaaaaaaaaaaaaaaaa")])
         }
-        // Overwrite the record's version byte: find the record by its unique name bytes.
+        // Change one byte of the record (inside the pod's name): its checksum no longer matches.
         let file = URL(fileURLWithPath: path + "/data.mdb")
         var bytes = try Data(contentsOf: file)
         let needle = Data("marker-pod-aaaaaaaaaaaaaaaaaaaaaaaa".utf8)
         let range = try #require(bytes.range(of: needle))
-        // The record starts with version, time varint, type, then "Pod" (len 3) — put a bad version 9 there.
-        let podRange = try #require(bytes.range(of: Data([3, 0x50, 0x6F, 0x64]), options: .backwards, in: 0..<range.lowerBound))
-        var start = podRange.lowerBound - 2
-        while start > 0, bytes[start] != RecordCodec.version { start -= 1 }
-        bytes[start] = 9
+        bytes[range.lowerBound + 20] = UInt8(ascii: "b")
         try bytes.write(to: file)
         let log = try LMDBEventLog(path: path)
         #expect(throws: LogError.self) { try log.readAll() }
@@ -92,7 +88,33 @@ struct LogOpenErrorTests {
         } catch {
             #expect(error.code == .corrupt)
             #expect(error.message.contains("seq 1"))
+            #expect(error.message.contains("checksum mismatch"))
         }
+    }
+
+    @Test("a log of an older format is read as it is and marked with this format by its first write; a newer one is refused")
+    func formatVersions() async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.sub("data")
+        do {
+            let log = try LMDBEventLog(path: path)
+            #expect(try log.environment.storedFormatVersion() == 2)
+            try await log.append([podDraft("before")])
+            // What an Orca of format 1 (records of versions 1 and 2 only) would have left.
+            try log.environment.setFormatVersion(1)
+        }
+        do {
+            let log = try LMDBEventLog(path: path)
+            #expect(try log.readAll().map(\.name) == ["before"])
+            #expect(try log.environment.storedFormatVersion() == 1, "reading changes nothing")
+            try await log.append([podDraft("after")])
+            #expect(try log.environment.storedFormatVersion() == 2)
+            #expect(try log.readAll().map(\.name) == ["before", "after"])
+            try log.environment.setFormatVersion(3)
+        }
+        let error = try #require(openError(path))
+        #expect(error.code == .newerFormat)
+        #expect(error.message.contains("has format version 3, newer than this Orca reads (2); upgrade Orca"))
     }
 
     @Test("a read-only open of a missing directory creates nothing")

@@ -439,7 +439,7 @@ struct EntryBuffer {
 /// Where the members of an encoded object start (two levels deep, dictionary keys only), found
 /// while the object is checked: a path read jumps to `metadata.labels` or `spec.nodeName`
 /// instead of stepping over everything before it.
-public struct MemberTable: Sendable {
+public struct MemberTable: Sendable, Equatable {
     /// The inner key of an outer member's own entry: `none` for a value that is not an object,
     /// `object` for an object, whose members have entries of their own.
     static let none: UInt64 = 0xFFFF
@@ -451,6 +451,71 @@ public struct MemberTable: Sendable {
     var complete = true
     /// A key repeated at the top level: the table is not used.
     var ambiguous = false
+
+    @inline(__always)
+    mutating func add(_ outer: UInt64, _ inner: UInt64, _ offset: Int) {
+        entries.append(outer << 48 | inner << 32 | UInt64(truncatingIfNeeded: offset))
+    }
+
+    /// Writes the table as a log record (version 3) stores it: `u8 flags` (1 present, 2 complete,
+    /// 4 ambiguous), `varint count`, then per entry `varint outer · varint inner · varint offset
+    /// delta`, where inner is 0 for ``none``, 1 for ``object`` and a key's index + 2 otherwise,
+    /// and each offset is stored as its distance from the entry before's (they only grow).
+    /// nil (the value is not an object) is written as flags 0 and count 0.
+    public static func write(_ table: MemberTable?, into out: inout [UInt8]) {
+        guard let table else {
+            out.append(0)
+            out.append(0)
+            return
+        }
+        out.append(1 | (table.complete ? 2 : 0) | (table.ambiguous ? 4 : 0))
+        BinaryCodec.writeVarint(UInt64(table.entries.count), into: &out)
+        var previous: UInt64 = 0
+        for entry in table.entries {
+            let inner = (entry >> 32) & 0xFFFF
+            let offset = entry & 0xFFFF_FFFF
+            BinaryCodec.writeVarint(entry >> 48, into: &out)
+            BinaryCodec.writeVarint(inner == none ? 0 : inner == object ? 1 : inner + 2, into: &out)
+            BinaryCodec.writeVarint(offset &- previous, into: &out)
+            previous = offset
+        }
+    }
+
+    /// Reads a table written by ``write(_:into:)``; its offsets are checked against
+    /// `objectLength` by ``fits(objectLength:)`` once the object's extent is known.
+    public static func read(from reader: inout BinaryReader) throws(BinaryDecodingError) -> MemberTable? {
+        let flags = try reader.readByte()
+        let n = try reader.readVarint()
+        guard flags & ~7 == 0, n <= UInt64(reader.bytes.count - reader.offset) else {
+            throw BinaryDecodingError(message: "malformed member table", offset: reader.offset)
+        }
+        guard flags & 1 == 1 else {
+            guard n == 0 else { throw BinaryDecodingError(message: "malformed member table", offset: reader.offset) }
+            return nil
+        }
+        var table = MemberTable()
+        table.complete = flags & 2 != 0
+        table.ambiguous = flags & 4 != 0
+        table.entries.reserveCapacity(Int(n))
+        var offset: UInt64 = 0
+        for _ in 0..<n {
+            let outer = try reader.readVarint()
+            let code = try reader.readVarint()
+            let delta = try reader.readVarint()
+            let inner = code == 0 ? none : code == 1 ? object : code &- 2
+            guard outer < object, code < object, delta <= 0xFFFF_FFFF - offset else {
+                throw BinaryDecodingError(message: "malformed member table entry", offset: reader.offset)
+            }
+            offset += delta
+            table.entries.append(outer << 48 | inner << 32 | offset)
+        }
+        return table
+    }
+
+    /// Whether every offset lies inside an object of `objectLength` bytes.
+    public func fits(objectLength: Int) -> Bool {
+        entries.allSatisfy { Int($0 & 0xFFFF_FFFF) < objectLength }
+    }
 
     enum Lookup {
         case absent

@@ -160,11 +160,93 @@ struct BinaryWriter: ~Copyable {
     /// field) without a copy of the String; only a key outside the small form takes the general path.
     @inline(__always)
     private mutating func key(of entry: UnsafePointer<(key: String, value: JSONValue)>) {
+        _ = keyIndex(of: entry)
+    }
+
+    /// ``key(of:)``, returning the key's dictionary index (nil for a key written inline).
+    @inline(__always)
+    private mutating func keyIndex(of entry: UnsafePointer<(key: String, value: JSONValue)>) -> Int? {
         switch small?.lookup(words: UnsafeRawPointer(entry).load(as: (UInt64, UInt64).self)) {
-        case .found(let index): varint(UInt64(index) << 1)
-        case .absent: inlineKey(entry.pointee.key)
-        case .notSmall, nil: key(entry.pointee.key)
+        case .found(let index):
+            varint(UInt64(index) << 1)
+            return index
+        case .absent:
+            inlineKey(entry.pointee.key)
+            return nil
+        case .notSmall, nil:
+            if let i = index(of: entry.pointee.key) {
+                varint(UInt64(i) << 1)
+                return i
+            }
+            inlineKey(entry.pointee.key)
+            return nil
         }
+    }
+
+    /// A log record's object: written as ``value(_:)`` writes it (or, with `stamping`, as
+    /// ``valueStampingResourceVersion(_:)`` does), returning the ``MemberTable`` the check walk
+    /// builds when it reads these bytes (`FastWalker.skipRecording`; nil when the value is not an
+    /// object), so that a record stores its table and a read need not walk the object to build it.
+    mutating func recordObject(_ value: JSONValue, stamping: Bool) -> MemberTable? {
+        guard case .object(let root) = value else {
+            self.value(value)
+            return nil
+        }
+        // Stamping applies to `metadata` when it is an object (as in valueStampingResourceVersion).
+        var metadataPosition: Int?
+        if stamping, let i = root.index(of: "metadata"), case .object = root.entries[i].value { metadataPosition = i }
+        var table = MemberTable()
+        let origin = count
+        byte(7)
+        varint(UInt64(root.count))
+        root.entries.withUnsafeBufferPointer { buffer in
+            guard let rootBase = buffer.baseAddress else { return }
+            Prefetch.children(UnsafeRawPointer(rootBase), count: buffer.count, stride: Prefetch.entryStride, valueOffset: Prefetch.entryValueOffset)
+            for i in buffer.indices {
+                guard let outer = keyIndex(of: rootBase + i).map({ UInt64($0) }) else {
+                    table.complete = false
+                    self.value(buffer[i].value)
+                    continue
+                }
+                if table.entries.contains(where: { $0 >> 48 == outer && ($0 >> 32) & 0xFFFF >= MemberTable.object }) {
+                    table.ambiguous = true
+                }
+                guard case .object(let child) = buffer[i].value else {
+                    table.add(outer, MemberTable.none, count - origin)
+                    self.value(buffer[i].value)
+                    continue
+                }
+                table.add(outer, MemberTable.object, count - origin)
+                let stampHere = i == metadataPosition
+                let addsVersion = stampHere && child["resourceVersion"] == nil
+                byte(7)
+                varint(UInt64(child.count + (addsVersion ? 1 : 0)))
+                child.entries.withUnsafeBufferPointer { fields in
+                    guard let fieldsBase = fields.baseAddress else { return }
+                    Prefetch.children(UnsafeRawPointer(fieldsBase), count: fields.count, stride: Prefetch.entryStride,
+                                      valueOffset: Prefetch.entryValueOffset)
+                    for j in fields.indices {
+                        if let inner = keyIndex(of: fieldsBase + j) {
+                            table.add(outer, UInt64(inner), count - origin)
+                        } else {
+                            table.complete = false
+                        }
+                        if stampHere && fields[j].key == "resourceVersion" { byte(9) } else { self.value(fields[j].value) }
+                    }
+                }
+                if addsVersion {
+                    if let inner = index(of: "resourceVersion") {
+                        varint(UInt64(inner) << 1)
+                        table.add(outer, UInt64(inner), count - origin)
+                    } else {
+                        inlineKey("resourceVersion")
+                        table.complete = false
+                    }
+                    byte(9)
+                }
+            }
+        }
+        return table
     }
 
     /// ``BinaryCodec/encodeStampingResourceVersion(_:into:)``'s layout: `metadata.resourceVersion`

@@ -97,6 +97,17 @@ public enum BinaryCodec {
         writer.copy(into: &out)
     }
 
+    /// Appends a log record's object as record version 3 stores it: the ``MemberTable`` a read
+    /// would otherwise build by walking the object (``MemberTable/write(_:into:)``), then the
+    /// object, with `metadata.resourceVersion` as tag 9 when `stampingResourceVersion` (as
+    /// ``encodeStampingResourceVersion(_:into:)``).
+    public static func encodeRecordObject(_ value: JSONValue, stampingResourceVersion: Bool, into out: inout [UInt8]) {
+        var writer = BinaryWriter()
+        let table = writer.recordObject(value, stamping: stampingResourceVersion)
+        MemberTable.write(table, into: &out)
+        writer.copy(into: &out)
+    }
+
     /// Encodes `value` into a new byte array.
     public static func encode(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
