@@ -496,19 +496,28 @@ public struct MemberTable: Sendable, Equatable {
         var table = MemberTable()
         table.complete = flags & 2 != 0
         table.ambiguous = flags & 4 != 0
-        table.entries.reserveCapacity(Int(n))
+        guard let base = reader.bytes.baseAddress else { throw BinaryDecodingError(message: "unexpected end of data", offset: reader.offset) }
+        // Three varints per entry, read in place (most are one byte): a read of every record
+        // does this, so it stays out of the general reader's calls.
+        var walker = FastWalker(base: base.assumingMemoryBound(to: UInt8.self), count: reader.bytes.count, offset: reader.offset,
+                                allowsRecordSeq: false)
         var offset: UInt64 = 0
-        for _ in 0..<n {
-            let outer = try reader.readVarint()
-            let code = try reader.readVarint()
-            let delta = try reader.readVarint()
-            let inner = code == 0 ? none : code == 1 ? object : code &- 2
-            guard outer < object, code < object, delta <= 0xFFFF_FFFF - offset else {
-                throw BinaryDecodingError(message: "malformed member table entry", offset: reader.offset)
+        var failed = false
+        table.entries = [UInt64](unsafeUninitializedCapacity: Int(n)) { buffer, initialized in
+            for i in 0..<Int(n) {
+                guard let outer = walker.smallVarint(), let code = walker.smallVarint(), let delta = walker.smallVarint(),
+                      outer < object, code < object, delta <= 0xFFFF_FFFF - offset else {
+                    failed = true
+                    return
+                }
+                let inner = code == 0 ? none : code == 1 ? object : code &- 2
+                offset += delta
+                buffer[i] = outer << 48 | inner << 32 | offset
+                initialized = i + 1
             }
-            offset += delta
-            table.entries.append(outer << 48 | inner << 32 | offset)
         }
+        guard !failed else { throw BinaryDecodingError(message: "malformed member table entry", offset: walker.offset) }
+        reader.offset = walker.offset
         return table
     }
 
