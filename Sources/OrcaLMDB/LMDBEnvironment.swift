@@ -82,6 +82,8 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     /// Sets the `format` entry in a transaction of its own (what an older or newer Orca left, for tests).
     func setFormatVersion(_ version: UInt64) throws(LogError) {
+        pthread_rwlock_rdlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
         var txn: OpaquePointer?
         var rc = mdb_txn_begin(env, nil, 0, &txn)
         guard rc == 0, let txn else { throw ioError("beginning a write transaction", rc) }

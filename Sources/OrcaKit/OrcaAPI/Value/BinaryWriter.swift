@@ -192,7 +192,7 @@ struct BinaryWriter: ~Copyable {
             self.value(value)
             return nil
         }
-        // Stamping applies to `metadata` when it is an object (as in valueStampingResourceVersion).
+        // Stamping applies to `metadata` when it is an object.
         var metadataPosition: Int?
         if stamping, let i = root.index(of: "metadata"), case .object = root.entries[i].value { metadataPosition = i }
         var table = MemberTable()
@@ -250,41 +250,10 @@ struct BinaryWriter: ~Copyable {
     }
 
     /// ``BinaryCodec/encodeStampingResourceVersion(_:into:)``'s layout: `metadata.resourceVersion`
-    /// as tag 9 (appended at the end of `metadata` when absent).
+    /// as tag 9 (appended at the end of `metadata` when absent); the record encoder's walk, its
+    /// table unused.
     mutating func valueStampingResourceVersion(_ value: JSONValue) {
-        guard case .object(let root) = value, case .object(let metadata)? = root["metadata"] else {
-            self.value(value)
-            return
-        }
-        byte(7)
-        varint(UInt64(root.count))
-        root.entries.withUnsafeBufferPointer { buffer in
-            guard let rootBase = buffer.baseAddress else { return }
-            Prefetch.children(UnsafeRawPointer(rootBase), count: buffer.count, stride: Prefetch.entryStride, valueOffset: Prefetch.entryValueOffset)
-            for i in buffer.indices {
-                key(of: rootBase + i)
-                guard buffer[i].key == "metadata" else {
-                    self.value(buffer[i].value)
-                    continue
-                }
-                let hasVersion = metadata["resourceVersion"] != nil
-                byte(7)
-                varint(UInt64(metadata.count + (hasVersion ? 0 : 1)))
-                metadata.entries.withUnsafeBufferPointer { fields in
-                    guard let fieldsBase = fields.baseAddress else { return }
-                    Prefetch.children(UnsafeRawPointer(fieldsBase), count: fields.count, stride: Prefetch.entryStride,
-                                      valueOffset: Prefetch.entryValueOffset)
-                    for j in fields.indices {
-                        key(of: fieldsBase + j)
-                        if fields[j].key == "resourceVersion" { byte(9) } else { self.value(fields[j].value) }
-                    }
-                }
-                if !hasVersion {
-                    key("resourceVersion")
-                    byte(9)
-                }
-            }
-        }
+        _ = recordObject(value, stamping: true)
     }
 }
 
