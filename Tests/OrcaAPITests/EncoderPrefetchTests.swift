@@ -83,4 +83,23 @@ struct RecordObjectTableTests {
             #expect(Array(out.suffix(plain.count)) == plain)
         }
     }
+
+    @Test("an object built with a repeated top-level key gets the walk's table too (marked ambiguous, so it is not used)")
+    func repeatedKey() throws {
+        let value: JSONValue = .object(JSONObject(entries: [
+            ("metadata", .object(["name": "a"])), ("spec", .object(["nodeName": "n"])), ("metadata", .object(["name": "b"])),
+        ]))
+        var out: [UInt8] = []
+        BinaryCodec.encodeRecordObject(value, stampingResourceVersion: false, into: &out)
+        var stored: MemberTable?
+        var walked: MemberTable?
+        try out.withUnsafeBytes { b in
+            var reader = BinaryReader(bytes: b, recordSeq: 1)
+            stored = try MemberTable.read(from: &reader)
+            try reader.skipJSONValue(table: &walked)
+        }
+        #expect(stored == walked)
+        #expect(stored?.ambiguous == true)
+    }
 }
+

@@ -68,6 +68,24 @@ struct RecordCodecTests {
         }
     }
 
+    @Test("the checksum is CRC-32C (Castagnoli), the same as a bit-by-bit reference for every length")
+    func checksum() {
+        #expect(Array("123456789".utf8).withUnsafeBytes { RecordCodec.checksum($0) } == 0xE306_9283)
+        func reference(_ bytes: [UInt8]) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = (crc >> 1) ^ (0x82F6_3B78 & (0 &- (crc & 1))) }
+            }
+            return crc ^ 0xFFFF_FFFF
+        }
+        for length in 0..<80 {
+            // Every length up to ten 8-byte words and a tail, bytes spread over 0...255.
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 157 &+ length &* 31 &+ 11) }
+            #expect(bytes.withUnsafeBytes { RecordCodec.checksum($0) } == reference(bytes), "length \(length)")
+        }
+    }
+
     /// A record as versions 1 and 2 wrote it: the header without a checksum, then the object.
     static func legacyRecord(version: UInt8, _ record: EventRecord) -> [UInt8] {
         var out: [UInt8] = [version]

@@ -33,10 +33,10 @@ static uint32_t orca_crc32c_sse42(uint32_t crc, const unsigned char *p, size_t n
 }
 
 uint32_t orca_crc32c(const void *data, size_t length) {
-    static int hardware = -1;  // a benign race: every thread computes the same answer
-    if (hardware < 0) hardware = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    // __builtin_cpu_supports reads flags the runtime filled in at start-up: a load and a test.
     const unsigned char *p = (const unsigned char *)data;
-    uint32_t crc = hardware ? orca_crc32c_sse42(0xFFFFFFFFu, p, length) : orca_crc32c_software(0xFFFFFFFFu, p, length);
+    uint32_t crc = __builtin_cpu_supports("sse4.2") ? orca_crc32c_sse42(0xFFFFFFFFu, p, length)
+                                                     : orca_crc32c_software(0xFFFFFFFFu, p, length);
     return crc ^ 0xFFFFFFFFu;
 }
 
