@@ -67,17 +67,33 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     static func message(_ rc: Int32) -> String { String(cString: mdb_strerror(rc)) }
 
-    /// Sets the meta database's `format` entry in `txn` (an LMDB return code).
-    func putFormatVersion(_ version: UInt64, txn: OpaquePointer) -> Int32 {
-        var k = Array("format".utf8)
-        var v = LMDBKey.seq(version)
+    /// Writes `key` = `value` in the meta database (an LMDB return code).
+    static func putMeta(_ key: String, _ value: [UInt8], txn: OpaquePointer, meta: MDB_dbi, flags: UInt32 = 0) -> Int32 {
+        var k = Array(key.utf8)
+        var v = value
         return k.withUnsafeMutableBytes { kb in
             v.withUnsafeMutableBytes { vb in
                 var kv = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
                 var vv = MDB_val(mv_size: vb.count, mv_data: vb.baseAddress)
-                return mdb_put(txn, meta, &kv, &vv, 0)
+                return mdb_put(txn, meta, &kv, &vv, flags)
             }
         }
+    }
+
+    /// The value of `key` in the meta database, or nil.
+    static func getMeta(_ key: String, txn: OpaquePointer, meta: MDB_dbi) -> [UInt8]? {
+        var k = Array(key.utf8)
+        return k.withUnsafeMutableBytes { buffer in
+            var kv = MDB_val(mv_size: buffer.count, mv_data: buffer.baseAddress)
+            var v = MDB_val()
+            guard mdb_get(txn, meta, &kv, &v) == 0, let data = v.mv_data else { return nil }
+            return Array(UnsafeRawBufferPointer(start: data, count: v.mv_size))
+        }
+    }
+
+    /// Sets the meta database's `format` entry in `txn` (an LMDB return code).
+    func putFormatVersion(_ version: UInt64, txn: OpaquePointer) -> Int32 {
+        Self.putMeta("format", LMDBKey.seq(version), txn: txn, meta: meta)
     }
 
     /// Sets the `format` entry in a transaction of its own (what an older or newer Orca left, for tests).
@@ -99,13 +115,8 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// The meta database's `format` entry, as stored now.
     func storedFormatVersion() throws(LogError) -> UInt64? {
         try withReadTransaction { txn throws(LogError) -> UInt64? in
-            var k = Array("format".utf8)
-            return k.withUnsafeMutableBytes { kb -> UInt64? in
-                var kv = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
-                var v = MDB_val()
-                guard mdb_get(txn, meta, &kv, &v) == 0, let data = v.mv_data, v.mv_size == 8 else { return nil }
-                return UInt64(bigEndian: data.loadUnaligned(as: UInt64.self))
-            }
+            guard let bytes = Self.getMeta("format", txn: txn, meta: meta), bytes.count == 8 else { return nil }
+            return bytes.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }
         }
     }
 

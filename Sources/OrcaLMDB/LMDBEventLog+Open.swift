@@ -177,15 +177,7 @@ extension LMDBEventLog {
 
     /// Checks the meta database and returns the stored format version.
     static func checkMeta(txn: OpaquePointer, meta: MDB_dbi, path: String) throws(LogError) -> UInt64 {
-        func get(_ key: String) -> [UInt8]? {
-            var k = Array(key.utf8)
-            return k.withUnsafeMutableBytes { buffer in
-                var kv = MDB_val(mv_size: buffer.count, mv_data: buffer.baseAddress)
-                var v = MDB_val()
-                guard mdb_get(txn, meta, &kv, &v) == 0, let data = v.mv_data else { return nil }
-                return Array(UnsafeRawBufferPointer(start: data, count: v.mv_size))
-            }
-        }
+        func get(_ key: String) -> [UInt8]? { LMDBEnvironment.getMeta(key, txn: txn, meta: meta) }
         guard let magic = get("magic"), String(decoding: magic, as: UTF8.self) == LMDBEnvironment.magic else {
             throw LogError(.notAnOrcaLog, "\(path) holds an LMDB database that is not an Orca log; pass another directory with --data", path: path)
         }
@@ -210,17 +202,9 @@ extension LMDBEventLog {
         if rc == 0 { rc = mdb_dbi_open(writeTxn, "events", UInt32(MDB_CREATE), &events) }
         if rc == 0 { rc = mdb_dbi_open(writeTxn, "state", UInt32(MDB_CREATE), &state) }
         func put(_ key: String, _ value: [UInt8]) -> Int32 {
-            var k = Array(key.utf8)
-            var v = value
-            return k.withUnsafeMutableBytes { kb in
-                v.withUnsafeMutableBytes { vb in
-                    var kv = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
-                    var vv = MDB_val(mv_size: vb.count, mv_data: vb.baseAddress)
-                    // NOOVERWRITE: a concurrent creator may have won; its values are the same.
-                    let r = mdb_put(writeTxn, meta, &kv, &vv, UInt32(MDB_NOOVERWRITE))
-                    return r == MDB_KEYEXIST ? 0 : r
-                }
-            }
+            // NOOVERWRITE: a concurrent creator may have won; its values are the same.
+            let r = LMDBEnvironment.putMeta(key, value, txn: writeTxn, meta: meta, flags: UInt32(MDB_NOOVERWRITE))
+            return r == MDB_KEYEXIST ? 0 : r
         }
         if rc == 0 { rc = put("magic", Array(LMDBEnvironment.magic.utf8)) }
         if rc == 0 { rc = put("format", LMDBKey.seq(LMDBEnvironment.formatVersion)) }
