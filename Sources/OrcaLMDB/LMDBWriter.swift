@@ -54,9 +54,10 @@ final class LMDBWriter: @unchecked Sendable {
             request.complete(LogError(.closed, "the Orca log at \(environment.path) is closed", path: environment.path))
             return
         }
+        if pending.isEmpty { firstArrival = DispatchTime.now().uptimeNanoseconds }
         pending.append(request)
         // While the writer lingers for a group, waking it before the group is complete is wasted.
-        if pending.count == 1 || pending.count >= lingerTarget { condition.signal() }
+        if pending.count >= lingerTarget { condition.signal() }
         condition.unlock()
     }
 
@@ -103,6 +104,8 @@ final class LMDBWriter: @unchecked Sendable {
 
     /// The group size the writer is waiting for (guarded by `condition`); 1 when it is not lingering.
     var lingerTarget = 1
+    /// When the first pending request arrived (guarded by `condition`).
+    var firstArrival: UInt64 = 0
 
     func loop() {
         var recent = [Int](repeating: 1, count: Self.lingerWindow)
@@ -110,15 +113,38 @@ final class LMDBWriter: @unchecked Sendable {
         var lastCommit: Double = 0
         while true {
             condition.lock()
-            while pending.isEmpty && !stopping { condition.wait() }
             let target = recent.max() ?? 1
-            if !stopping && pending.count < target {
+            let linger = min(lastCommit / 2, Self.maxLinger)
+            if target > 1 && pending.count < target && !stopping {
+                // Expecting a group: the first request of it need not wake the writer (a wake-up
+                // that only starts the linger takes a core from the writers still encoding).
+                // Sleep until the linger would end had the first arrived now; then linger from
+                // its actual arrival, or, if nothing came, wait for the next request as usual.
                 lingerTarget = target
-                let deadline = Date(timeIntervalSinceNow: min(lastCommit / 2, Self.maxLinger))
+                let start = DispatchTime.now().uptimeNanoseconds
+                var deadline = Date(timeIntervalSinceNow: linger)
                 while pending.count < target && !stopping {
-                    if !condition.wait(until: deadline) { break }
+                    if !condition.wait(until: deadline) {
+                        guard pending.isEmpty else {
+                            let first = max(firstArrival, start)
+                            let end = Date(timeIntervalSinceNow: linger - Double(DispatchTime.now().uptimeNanoseconds - first) / 1e9)
+                            if end <= deadline { break }
+                            deadline = end
+                            continue
+                        }
+                        lingerTarget = 1
+                        while pending.isEmpty && !stopping { condition.wait() }
+                        if !stopping && pending.count < target {
+                            lingerTarget = target
+                            deadline = Date(timeIntervalSinceNow: linger)
+                            continue
+                        }
+                        break
+                    }
                 }
                 lingerTarget = 1
+            } else {
+                while pending.isEmpty && !stopping { condition.wait() }
             }
             let batch = pending
             pending.removeAll(keepingCapacity: true)

@@ -204,6 +204,29 @@ struct LMDBEventLogTests {
         #expect(Set(all.map(\.name)).count == 400)
     }
 
+    @Test("group commit: 16 writers share commits; a lone writer after them is not held back waiting for a group",
+          .timeLimit(.minutes(1)))
+    func groupThenLoneWriter() async throws {
+        let dir = TemporaryDirectory()
+        let log = try LMDBEventLog(path: dir.sub("data"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<16 {
+                group.addTask {
+                    for i in 0..<25 { try await log.append([podDraft("w\(w)-\(i)")]) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let grouped = log.commitStatistics
+        #expect(grouped.transactions == 400)
+        #expect(grouped.commits < 400, "16 concurrent writers never shared a commit")
+        // The writer still expects groups of 16 here: it must neither wait for them forever nor
+        // hold a lone append back for a second one.
+        for i in 0..<20 { try await log.append([podDraft("lone-\(i)")]) }
+        #expect(log.commitStatistics.transactions - grouped.transactions == 20)
+        #expect(try log.latestSeq() == 420)
+    }
+
     @Test("the projection equals a fold of the log, after creates, updates and deletes")
     func projectionIsFold() async throws {
         let dir = TemporaryDirectory()

@@ -98,6 +98,9 @@ func benchGroupCommit(writers: Int, perWriter: Int, sequential: Int, runs: Int) 
         let stats = log.commitStatistics
         batchSizes.append(Double(stats.transactions) / Double(max(stats.commits, 1)))
         Measure.remove(dir)
+        groupRates.append(Double(writers * perWriter) / groupTime)
+        // GROUP_ONLY=1: only the 16 writers (for profiles of the group-commit path).
+        if ProcessInfo.processInfo.environment["GROUP_ONLY"] != nil { continue }
 
         let dir2 = Measure.temporaryDirectory("single-\(run)")
         let log2 = try LMDBEventLog(path: dir2)
@@ -105,7 +108,6 @@ func benchGroupCommit(writers: Int, perWriter: Int, sequential: Int, runs: Int) 
             for n in 0..<sequential { try await log2.append([Fixture.draft(pods[n], second: Int64(n))]) }
         }
         Measure.remove(dir2)
-        groupRates.append(Double(writers * perWriter) / groupTime)
         singleRates.append(Double(sequential) / singleTime)
 
         // The floor: the same single-event commits on a bare LMDB environment, pre-encoded.
@@ -126,6 +128,10 @@ func benchGroupCommit(writers: Int, perWriter: Int, sequential: Int, runs: Int) 
         }
         Measure.remove(rawDir16)
         rawGroupRates.append(Double(sequential) / raw16Time)
+    }
+    guard !singleRates.isEmpty else {
+        print("\(writers) writers, group commit: \(grouped(Measure.median(groupRates))) appends/s  runs \(runsText(groupRates))")
+        return
     }
     print("raw LMDB, one commit per event:     \(grouped(Measure.median(rawSingleRates))) events/s  runs \(runsText(rawSingleRates))")
     print("raw LMDB, \(writers) events per commit: \(grouped(Measure.median(rawGroupRates))) events/s  runs \(runsText(rawGroupRates))")
