@@ -186,7 +186,8 @@ struct LMDBEventLogTests {
         #expect(try log.latestSeq() == 4)
     }
 
-    @Test("16 concurrent writers: every acknowledged append is present, seqs are contiguous")
+    @Test("16 concurrent writers: every acknowledged append is present, seqs are contiguous, commits are shared; a lone writer after them is not held back waiting for a group",
+          .timeLimit(.minutes(1)))
     func concurrentWriters() async throws {
         let dir = TemporaryDirectory()
         let log = try LMDBEventLog(path: dir.sub("data"))
@@ -202,21 +203,6 @@ struct LMDBEventLogTests {
         #expect(all.count == 400)
         #expect(all.map(\.seq) == Array(1...400))
         #expect(Set(all.map(\.name)).count == 400)
-    }
-
-    @Test("group commit: 16 writers share commits; a lone writer after them is not held back waiting for a group",
-          .timeLimit(.minutes(1)))
-    func groupThenLoneWriter() async throws {
-        let dir = TemporaryDirectory()
-        let log = try LMDBEventLog(path: dir.sub("data"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for w in 0..<16 {
-                group.addTask {
-                    for i in 0..<25 { try await log.append([podDraft("w\(w)-\(i)")]) }
-                }
-            }
-            try await group.waitForAll()
-        }
         let grouped = log.commitStatistics
         #expect(grouped.transactions == 400)
         #expect(grouped.commits < 400, "16 concurrent writers never shared a commit")
