@@ -55,7 +55,7 @@ public enum RecordCodec {
     }
 
     /// CRC-32C of `bytes`, the checksum of a version 3 record.
-    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         orca_crc32c(bytes.baseAddress, bytes.count)
     }
 

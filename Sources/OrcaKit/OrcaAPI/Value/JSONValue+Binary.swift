@@ -101,7 +101,7 @@ public enum BinaryCodec {
     /// would otherwise build by walking the object (``MemberTable/write(_:into:)``), then the
     /// object, with `metadata.resourceVersion` as tag 9 when `stampingResourceVersion` (as
     /// ``encodeStampingResourceVersion(_:into:)``).
-    public static func encodeRecordObject(_ value: JSONValue, stampingResourceVersion: Bool, into out: inout [UInt8]) {
+    package static func encodeRecordObject(_ value: JSONValue, stampingResourceVersion: Bool, into out: inout [UInt8]) {
         var writer = BinaryWriter()
         let table = writer.recordObject(value, stamping: stampingResourceVersion)
         MemberTable.write(table, into: &out)

@@ -66,7 +66,7 @@ public struct MemberTable: Sendable, Equatable {
     /// delta`, where inner is 0 for ``none``, 1 for ``object`` and a key's index + 2 otherwise,
     /// and each offset is stored as its distance from the entry before's (they only grow).
     /// nil (the value is not an object) is written as flags 0 and count 0.
-    public static func write(_ table: MemberTable?, into out: inout [UInt8]) {
+    package static func write(_ table: MemberTable?, into out: inout [UInt8]) {
         guard let table else {
             out.append(0)
             out.append(0)
@@ -87,7 +87,7 @@ public struct MemberTable: Sendable, Equatable {
 
     /// Reads a table written by ``write(_:into:)``; its offsets are checked against
     /// `objectLength` by ``fits(objectLength:)`` once the object's extent is known.
-    public static func read(from reader: inout BinaryReader) throws(BinaryDecodingError) -> MemberTable? {
+    package static func read(from reader: inout BinaryReader) throws(BinaryDecodingError) -> MemberTable? {
         let flags = try reader.readByte()
         let n = try reader.readVarint()
         guard flags & ~7 == 0, n <= UInt64(reader.bytes.count - reader.offset) else {
@@ -126,7 +126,7 @@ public struct MemberTable: Sendable, Equatable {
     }
 
     /// Whether every offset lies inside an object of `objectLength` bytes.
-    public func fits(objectLength: Int) -> Bool {
+    package func fits(objectLength: Int) -> Bool {
         entries.allSatisfy { Int($0 & 0xFFFF_FFFF) < objectLength }
     }
 
