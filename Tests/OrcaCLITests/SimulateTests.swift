@@ -99,4 +99,47 @@ struct SimulateTests {
         #expect(again.stderr.contains("is not empty"))
         #expect(try run("orca", ["simulate", file, "--data", data, "--force"]).status == 0)
     }
+
+    @Test("orca why follows a deleted pod's causes back to the scenario step that scaled its ReplicaSet down")
+    func why() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("data")
+        let example = scenarioDirectory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Docs/examples/web.yaml").path
+        #expect(try run("orca", ["simulate", example, "--data", data]).status == 0)
+        // A pod the scale-down (steps[3]) removed.
+        let deletedPods = try run("orca", ["log", "-o", "json", "--data", data]).stdout.split(separator: "\n")
+            .map { try JSONValue.parse(String($0)) }
+            .filter { $0["type"] == "DELETED" && $0[path: ["object", "kind"]] == "Pod" }
+        let pod = try #require(deletedPods.first?[path: ["object", "metadata", "name"]]?.stringValue)
+
+        let text = try run("orca", ["why", "pod", pod, "--data", data])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("DELETED  Pod default/\(pod)  by kubelet/"))
+        #expect(text.stdout.contains("MODIFIED  ReplicaSet default/web  by scenario/steps[3]"))
+        #expect(text.stdout.contains("      spec.replicas: 5 → 2"))
+        // The last link is the step's own write, and the summary names it.
+        let lines = text.stdout.split(separator: "\n")
+        let origin = try #require(lines.last(where: { $0.hasPrefix("seq ") })?.split(separator: " ")[1])
+        #expect(lines.last == "Started by: the scenario step steps[3], seq \(origin).")
+
+        // The same chain in the history format: newest first, each event caused by the next.
+        let json = try run("orca", ["why", "pods", pod, "-o", "json", "--data", data])
+        #expect(json.status == 0)
+        let events = try json.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        #expect(events.count >= 3)
+        for (effect, cause) in zip(events, events.dropFirst()) { #expect(effect["cause"] == cause["seq"]) }
+        #expect(events.last?["cause"] == nil)
+        #expect(events.last?["actor"] == "scenario/steps[3]")
+
+        // As of 30 s the ReplicaSet's latest change came from the scale-up (steps[1]).
+        let early = try run("orca", ["why", "rs", "web", "--at-time", "30s", "--data", data])
+        #expect(early.stdout.contains("Started by: the scenario step steps[1]"))
+        #expect(!early.stdout.contains("steps[3]"))
+
+        let missing = try run("orca", ["why", "pod", "nope", "--data", data])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("Error from server (NotFound): pods \"nope\" not found"))
+        #expect(try run("orca", ["why", "pod", pod, "-o", "yaml", "--data", data]).status != 0)
+    }
 }
