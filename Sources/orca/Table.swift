@@ -78,6 +78,30 @@ enum Table {
                 let shown = endpoints.prefix(3).joined(separator: ",") + (endpoints.count > 3 ? " + \(endpoints.count - 3) more..." : "")
                 rows.append([o.name, endpoints.isEmpty ? "<none>" : shown, age(o)])
             }
+        case "Event":
+            header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+            for o in objects {
+                let last = (o.value["lastTimestamp"]?.stringValue ?? o.value["eventTime"]?.stringValue).flatMap(Timestamp.init(rfc3339:))
+                let object = (o.value[path: ["involvedObject", "kind"]]?.stringValue ?? "").lowercased() + "/"
+                    + (o.value[path: ["involvedObject", "name"]]?.stringValue ?? "")
+                rows.append([last.map { humanDuration(now.since($0)) } ?? "<unknown>", o.value["type"]?.stringValue ?? "",
+                             o.value["reason"]?.stringValue ?? "", object, o.value["message"]?.stringValue ?? ""])
+            }
+        case "Lease":
+            header = ["NAME", "HOLDER", "AGE"]
+            for o in objects { rows.append([o.name, o.value[path: ["spec", "holderIdentity"]]?.stringValue ?? "", age(o)]) }
+        case "ResourceQuota":
+            header = ["NAME", "AGE", "REQUEST", "LIMIT"]
+            for o in objects {
+                let hard = o.value[path: ["status", "hard"]]?.objectValue ?? o.value[path: ["spec", "hard"]]?.objectValue ?? [:]
+                let used = o.value[path: ["status", "used"]]?.objectValue ?? [:]
+                func usage(_ limits: Bool) -> String {
+                    hard.keys.sorted().filter { $0.hasPrefix("limits.") == limits }
+                        .map { "\($0): \(used[$0]?.stringValue ?? used[$0]?.intValue.map(String.init) ?? "0")/\(hard[$0]?.stringValue ?? hard[$0]?.intValue.map(String.init) ?? "")" }
+                        .joined(separator: ", ")
+                }
+                rows.append([o.name, age(o), usage(false), usage(true)])
+            }
         default:
             header = ["NAME", "AGE"]
             for o in objects { rows.append([o.name, age(o)]) }

@@ -142,4 +142,25 @@ struct SimulateTests {
         #expect(missing.stderr.contains("Error from server (NotFound): pods \"nope\" not found"))
         #expect(try run("orca", ["why", "pod", pod, "-o", "yaml", "--data", data]).status != 0)
     }
+
+    @Test("get events, leases and resource quotas print kubectl's columns")
+    func kubectlTables() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("data")
+        let example = scenarioDirectory.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Docs/examples/web.yaml").path
+        #expect(try run("orca", ["simulate", example, "--data", data]).status == 0)
+        let events = try run("orca", ["get", "events", "--data", data]).stdout.split(separator: "\n")
+        #expect(events.first?.split(separator: " ", omittingEmptySubsequences: true) == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"])
+        #expect(events.contains { $0.contains("Normal") && $0.contains("SuccessfulCreate") && $0.contains("replicaset/web") && $0.contains("Created pod: web-") })
+        let leases = try run("orca", ["get", "lease", "node-1", "-n", "kube-node-lease", "--data", data]).stdout.split(separator: "\n")
+        #expect(leases.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "HOLDER", "AGE"])
+        #expect(leases.dropFirst().first?.split(separator: " ", omittingEmptySubsequences: true).prefix(2) == ["node-1", "node-1"])
+        let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec: {hard: {pods: \"2\", limits.cpu: \"4\"}}\n"
+        let empty = dir.sub("empty")  // no pods: nothing is used
+        #expect(try run("orca", ["apply", "-f", "-", "--data", empty], stdin: quota).status == 0)
+        let quotas = try run("orca", ["get", "quota", "--data", empty]).stdout.split(separator: "\n")
+        #expect(quotas.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "AGE", "REQUEST", "LIMIT"])
+        #expect(quotas.dropFirst().first?.hasSuffix("pods: 0/2   limits.cpu: 0/4") == true)
+    }
 }
