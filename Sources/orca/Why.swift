@@ -12,13 +12,15 @@ struct Why: AsyncParsableCommand {
             object's latest change back to an event with no cause: a user's or a scenario step's \
             write, an import, or a kubelet or controller acting on its own. Each event is shown \
             with what it changed in its object. With --at-seq or --at-time, the latest change as of \
-            that moment. -o json prints the chain's events in the history format, newest first.
+            that moment; with --created, the object's creation instead (why it exists). -o json \
+            prints the chain's events in the history format, newest first.
             """)
 
     @Argument(help: "The kind.") var kind: String
     @Argument(help: "The object's name.") var name: String
     @Option(name: .shortAndLong, help: "The namespace.") var namespace: String = "default"
     @Option(name: .shortAndLong, help: "text or json.") var output: String = "text"
+    @Flag(help: "Explain the object's creation (why it exists) instead of its latest change.") var created = false
     @OptionGroup var timeTravel: TimeTravelOptions
     @OptionGroup var dataOptions: DataOptions
 
@@ -29,7 +31,7 @@ struct Why: AsyncParsableCommand {
             let log = try dataOptions.openLog(create: false)
             let (atSeq, _) = try timeTravel.resolve(log)
             let key = ObjectKey(kind: resource.kind, namespace: resource.namespaced ? namespace : "", name: name)
-            guard let chain = try CauseChain.explain(key, in: log, atSeq: atSeq) else {
+            guard let chain = try CauseChain.explain(key, in: log, atSeq: atSeq, creation: created) else {
                 throw CLIError("Error from server (NotFound): \(resource.groupResource) \"\(name)\" not found")
             }
             if output == "json" {

@@ -137,6 +137,11 @@ struct SimulateTests {
         #expect(early.stdout.contains("Started by: the scenario step steps[1]"))
         #expect(!early.stdout.contains("steps[3]"))
 
+        // Why the pod exists: the ReplicaSet created it, for the scenario's first step.
+        let created = try run("orca", ["why", "pod", pod, "--created", "--data", data])
+        #expect(created.stdout.contains("ADDED  Pod default/\(pod)  by controller/replicaset"))
+        #expect(created.stdout.contains("ADDED  ReplicaSet default/web  by scenario/steps[0]"))
+
         let missing = try run("orca", ["why", "pod", "nope", "--data", data])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("Error from server (NotFound): pods \"nope\" not found"))

@@ -59,6 +59,10 @@ struct CauseChainTests {
             "status.conditions: <none> → [2 items]",
         ])
         #expect(earlier.links[1].changes.isEmpty && earlier.links[2].changes.isEmpty)  // creations
+        // Why the pod exists: its creation, by the controller, for the user's ReplicaSet.
+        let creation = try #require(try CauseChain.explain(key, in: f.log, creation: true))
+        #expect(creation.links.map(\.record.seq) == [h.created, h.rs])
+        #expect(creation.origin == .root(actor: "user"))
         #expect(try CauseChain.explain(key, in: f.log, atSeq: h.rs) == nil, "the pod did not exist yet")
         #expect(try CauseChain.explain(ObjectKey(kind: "Pod", namespace: "default", name: "nope"), in: f.log) == nil)
     }

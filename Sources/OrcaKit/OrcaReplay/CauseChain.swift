@@ -61,19 +61,23 @@ public struct CauseChain: Sendable {
     public var links: [Link]
     public var origin: Origin
 
-    /// The chain behind the latest change of `key` at or before `atSeq` (the whole log when nil);
-    /// nil when the log has no event for that object by then.
-    public static func explain(_ key: ObjectKey, in log: any EventLog, atSeq: UInt64? = nil) throws(LogError) -> CauseChain? {
+    /// The chain behind the latest change of `key` at or before `atSeq` (the whole log when nil),
+    /// or, with `creation`, behind the latest creation of it by then ("why does this pod
+    /// exist?"); nil when the log has no such event for that object by then.
+    public static func explain(_ key: ObjectKey, in log: any EventLog, atSeq: UInt64? = nil,
+                               creation: Bool = false) throws(LogError) -> CauseChain? {
         let end = try log.latestSeq()
         let bound = min(atSeq ?? .max, end)
         // The latest change: the projection has it when the object exists now; otherwise (or for
-        // an earlier moment) the log is searched.
+        // an earlier moment, or a creation) the log is searched.
         var latest: EventRecord?
-        if bound == end, let current = try log.current(key) {
+        if !creation, bound == end, let current = try log.current(key) {
             latest = current
         } else {
             try log.scan { records in
-                for record in records where record.seq <= bound && record.key == key { latest = record }
+                for record in records where record.seq <= bound && record.key == key && (!creation || record.type == .added) {
+                    latest = record
+                }
                 return (records.last?.seq ?? bound) < bound
             }
         }
