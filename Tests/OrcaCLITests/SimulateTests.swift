@@ -6,6 +6,16 @@ import Testing
 let scenarioDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Scenarios")
 
+/// Runs the README's example scenario (Docs/examples/web.yaml) into a data directory in `dir`.
+func simulateWebExample(into dir: TemporaryDirectory) throws -> String {
+    let data = dir.sub("data")
+    let example = scenarioDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Docs/examples/web.yaml").path
+    let result = try run("orca", ["simulate", example, "--data", data])
+    #expect(result.status == 0, "\(result.stderr)")
+    return data
+}
+
 @Suite("orca simulate")
 struct SimulateTests {
     @Test("the same scenario and seed give a byte-identical `orca log -o json`; another seed does not")
@@ -103,10 +113,7 @@ struct SimulateTests {
     @Test("orca why follows a deleted pod's causes back to the scenario step that scaled its ReplicaSet down")
     func why() throws {
         let dir = TemporaryDirectory()
-        let data = dir.sub("data")
-        let example = scenarioDirectory.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Docs/examples/web.yaml").path
-        #expect(try run("orca", ["simulate", example, "--data", data]).status == 0)
+        let data = try simulateWebExample(into: dir)
         // A pod the scale-down (steps[3]) removed.
         let deletedPods = try run("orca", ["log", "-o", "json", "--data", data]).stdout.split(separator: "\n")
             .map { try JSONValue.parse(String($0)) }
@@ -151,10 +158,7 @@ struct SimulateTests {
     @Test("get events, leases and resource quotas print kubectl's columns")
     func kubectlTables() throws {
         let dir = TemporaryDirectory()
-        let data = dir.sub("data")
-        let example = scenarioDirectory.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Docs/examples/web.yaml").path
-        #expect(try run("orca", ["simulate", example, "--data", data]).status == 0)
+        let data = try simulateWebExample(into: dir)
         let events = try run("orca", ["get", "events", "--data", data]).stdout.split(separator: "\n")
         #expect(events.first?.split(separator: " ", omittingEmptySubsequences: true) == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"])
         #expect(events.contains { $0.contains("Normal") && $0.contains("SuccessfulCreate") && $0.contains("replicaset/web") && $0.contains("Created pod: web-") })
