@@ -83,26 +83,32 @@ struct TimeTravelOptions: ParsableArguments {
 
     /// The seq to read at (nil = latest), and the moment it stands for.
     func resolve(_ log: any EventLog) throws -> (seq: UInt64?, time: Timestamp?) {
-        if atSeq != nil, atTime != nil { throw CLIError("error: --at-seq and --at-time cannot be used together") }
-        if let atSeq {
-            let record = try log.read(from: atSeq, limit: 1).first
-            let time = record?.seq == atSeq ? record?.time : try log.readAll().last?.time
-            return (atSeq, time)
-        }
-        guard let atTime else { return (nil, nil) }
-        let target: Timestamp
-        if let t = Timestamp(rfc3339: atTime) {
-            target = t
-        } else if let d = Duration.parseGo(atTime) {
-            guard let first = try log.read(from: 1, limit: 1).first else { return (0, nil) }
-            target = first.time.adding(d)
-        } else {
-            throw CLIError("error: invalid --at-time \"\(atTime)\": use RFC 3339 (2026-01-01T00:00:00Z) or a duration such as 45s")
-        }
-        // The last event at or before the target time.
-        let seq = try log.lastSeq(atOrBefore: target)
-        return (seq, target)
+        try resolveMoment(seq: atSeq, time: atTime, options: ("--at-seq", "--at-time"), in: log)
     }
+}
+
+/// The seq a `--…-seq N` / `--…-time T` pair names (nil = latest), and the moment it stands for;
+/// `options` names the pair in errors.
+func resolveMoment(seq: UInt64?, time: String?, options: (seq: String, time: String), in log: any EventLog) throws -> (seq: UInt64?, time: Timestamp?) {
+    if seq != nil, time != nil { throw CLIError("error: \(options.seq) and \(options.time) cannot be used together") }
+    if let seq {
+        let record = try log.read(from: seq, limit: 1).first
+        let latest = try log.latestSeq()
+        let at = record?.seq == seq ? record?.time : try log.read(from: latest, limit: 1).first?.time
+        return (seq, at)
+    }
+    guard let time else { return (nil, nil) }
+    let target: Timestamp
+    if let t = Timestamp(rfc3339: time) {
+        target = t
+    } else if let d = Duration.parseGo(time) {
+        guard let first = try log.read(from: 1, limit: 1).first else { return (0, nil) }
+        target = first.time.adding(d)
+    } else {
+        throw CLIError("error: invalid \(options.time) \"\(time)\": use RFC 3339 (2026-01-01T00:00:00Z) or a duration such as 45s")
+    }
+    // The last event at or before the target time.
+    return (try log.lastSeq(atOrBefore: target), target)
 }
 
 /// The objects of one kind at a moment: the projection (latest) or a fold of the log (time travel).

@@ -16,6 +16,13 @@ func simulateWebExample(into dir: TemporaryDirectory) throws -> String {
     return data
 }
 
+/// The name of the first pod deleted in a log (the example's scale-down removes three).
+func firstDeletedPod(in data: String) throws -> String? {
+    try run("orca", ["log", "-o", "json", "--data", data]).stdout.split(separator: "\n")
+        .map { try JSONValue.parse(String($0)) }
+        .first { $0["type"] == "DELETED" && $0[path: ["object", "kind"]] == "Pod" }?[path: ["object", "metadata", "name"]]?.stringValue
+}
+
 @Suite("orca simulate")
 struct SimulateTests {
     @Test("the same scenario and seed give a byte-identical `orca log -o json`; another seed does not")
@@ -115,10 +122,7 @@ struct SimulateTests {
         let dir = TemporaryDirectory()
         let data = try simulateWebExample(into: dir)
         // A pod the scale-down (steps[3]) removed.
-        let deletedPods = try run("orca", ["log", "-o", "json", "--data", data]).stdout.split(separator: "\n")
-            .map { try JSONValue.parse(String($0)) }
-            .filter { $0["type"] == "DELETED" && $0[path: ["object", "kind"]] == "Pod" }
-        let pod = try #require(deletedPods.first?[path: ["object", "metadata", "name"]]?.stringValue)
+        let pod = try #require(try firstDeletedPod(in: data))
 
         let text = try run("orca", ["why", "pod", pod, "--data", data])
         #expect(text.status == 0, "\(text.stderr)")
@@ -171,5 +175,33 @@ struct SimulateTests {
         let quotas = try run("orca", ["get", "quota", "--data", empty]).stdout.split(separator: "\n")
         #expect(quotas.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "AGE", "REQUEST", "LIMIT"])
         #expect(quotas.dropFirst().first?.hasSuffix("pods: 0/2   limits.cpu: 0/4") == true)
+    }
+
+    @Test("orca diff shows what changed in an object between two moments")
+    func diff() throws {
+        let dir = TemporaryDirectory()
+        let data = try simulateWebExample(into: dir)
+        // Between 20 s and 1 m the ReplicaSet was scaled from 3 to 5 (steps[1] at 30 s).
+        let text = try run("orca", ["diff", "rs", "web", "--from-time", "20s", "--to-time", "1m", "--data", data])
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("ReplicaSet default/web: seq ") == true)
+        #expect(lines.contains("  spec.replicas: 3 → 5"))
+        #expect(lines.contains("  status.readyReplicas: 3 → 5"))
+        #expect(!lines.contains { $0.contains("resourceVersion") })
+
+        let json = try JSONValue.parse(try run("orca", ["diff", "rs", "web", "--from-time", "20s", "--to-time", "1m", "-o", "json", "--data", data]).stdout)
+        let replicas = json["changes"]?.arrayValue?.first { $0["path"] == "spec.replicas" }
+        #expect(replicas?["old"] == 3 && replicas?["new"] == 5)
+        #expect(json[path: ["to", "object", "spec", "replicas"]] == 5)
+
+        // A pod of the scale-down (steps[3] at 4 m) is gone by the end.
+        let pod = try #require(try firstDeletedPod(in: data))
+        let gone = try run("orca", ["diff", "pod", pod, "--from-time", "1m", "--data", data])
+        #expect(gone.stdout.hasSuffix("  deleted in between\n"))
+
+        #expect(try run("orca", ["diff", "rs", "web", "--data", data]).status == 1)
+        let backwards = try run("orca", ["diff", "rs", "web", "--from-time", "1m", "--to-time", "20s", "--data", data])
+        #expect(backwards.status == 1 && backwards.stderr.contains("is after the --to moment"))
     }
 }
