@@ -79,10 +79,15 @@ struct RecordCodecTests {
             }
             return crc ^ 0xFFFF_FFFF
         }
-        for length in 0..<80 {
-            // Every length up to ten 8-byte words and a tail, bytes spread over 0...255.
-            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 157 &+ length &* 31 &+ 11) }
-            #expect(bytes.withUnsafeBytes { RecordCodec.checksum($0) } == reference(bytes), "length \(length)")
+        // Every length up to ten 8-byte words and a tail; then longer runs, a Pod record's ~1.3 KB
+        // and more, at an unaligned start too; bytes spread over 0...255.
+        let lengths = Array(0..<80) + Array(376..<400) + Array(760..<776) + Array(1144..<1160) + [1300, 1315, 2000, 4099]
+        for length in lengths {
+            for offset in [0, 3] {
+                let bytes = (0..<length + offset).map { UInt8(truncatingIfNeeded: $0 &* 157 &+ length &* 31 &+ 11) }
+                let crc = bytes.withUnsafeBytes { RecordCodec.checksum(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+                #expect(crc == reference(Array(bytes[offset...])), "length \(length), offset \(offset)")
+            }
         }
     }
 
