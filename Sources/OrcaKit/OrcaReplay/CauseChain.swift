@@ -64,6 +64,11 @@ public struct CauseChain: Sendable {
     /// The chain behind the latest change of `key` at or before `atSeq` (the whole log when nil),
     /// or, with `creation`, behind the latest creation of it by then ("why does this pod
     /// exist?"); nil when the log has no such event for that object by then.
+    ///
+    /// - Throws: ``LogError`` when the log cannot be read.
+    /// - Complexity: one point read per link, and up to two scans of the log (finding the latest
+    ///   change when the object is deleted, the moment is earlier or `creation` is set; and the
+    ///   previous versions of the links' objects, up to the latest link).
     public static func explain(_ key: ObjectKey, in log: any EventLog, atSeq: UInt64? = nil,
                                creation: Bool = false) throws(LogError) -> CauseChain? {
         let end = try log.latestSeq()
@@ -122,6 +127,9 @@ public struct CauseChain: Sendable {
     /// (removed fields after), leaving out the bookkeeping every write changes
     /// (`metadata.resourceVersion`, `metadata.managedFields`). A list whose items all carry a
     /// `type` or a `name` is compared item by item under that key (`status.conditions[Ready]`).
+    /// Objects nested deeper than eight levels are compared whole.
+    ///
+    /// - Complexity: O(n) in the size of the two values, O(n²) for lists compared by key.
     public static func changes(from old: JSONValue?, to new: JSONValue?) -> [Change] {
         var out: [Change] = []
         diff(old, new, path: "", depth: 0, into: &out)
