@@ -129,7 +129,7 @@ public struct CauseChain: Sendable {
     /// `type` or a `name` is compared item by item under that key (`status.conditions[Ready]`).
     /// Objects nested deeper than eight levels are compared whole.
     ///
-    /// - Complexity: O(n) in the size of the two values, O(n²) for lists compared by key.
+    /// - Complexity: O(n) in the size of the two values.
     public static func changes(from old: JSONValue?, to new: JSONValue?) -> [Change] {
         var out: [Change] = []
         diff(old, new, path: "", depth: 0, into: &out)
