@@ -129,7 +129,8 @@ public struct CauseChain: Sendable {
     /// `type` or a `name` is compared item by item under that key (`status.conditions[Ready]`).
     /// Objects nested deeper than eight levels are compared whole.
     ///
-    /// - Complexity: O(n) in the size of the two values.
+    /// - Complexity: O(n · k) for values of n nodes whose widest object has k members (a member is
+    ///   looked up by a linear search, as in ``JSONObject``).
     public static func changes(from old: JSONValue?, to new: JSONValue?) -> [Change] {
         var out: [Change] = []
         diff(old, new, path: "", depth: 0, into: &out)
