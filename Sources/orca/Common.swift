@@ -12,9 +12,12 @@ struct DataOptions: ParsableArguments {
     var data: String = "./.orca"
 
     /// Opens the log; `create` only for commands that write.
-    func openLog(create: Bool) throws -> LMDBEventLog {
+    func openLog(create: Bool) throws -> LMDBEventLog { try Self.openLog(at: data, create: create) }
+
+    /// Opens the log in `path` (``openLog(create:)`` for a directory named otherwise).
+    static func openLog(at path: String, create: Bool) throws -> LMDBEventLog {
         do {
-            return try LMDBEventLog(path: data, options: .init(create: create))
+            return try LMDBEventLog(path: path, options: .init(create: create))
         } catch {
             throw CLIError("error: \(error.message)")
         }

@@ -204,4 +204,35 @@ struct SimulateTests {
         let backwards = try run("orca", ["diff", "rs", "web", "--from-time", "1m", "--to-time", "20s", "--data", data])
         #expect(backwards.status == 1 && backwards.stderr.contains("is after the --to moment"))
     }
+
+    @Test("orca compare: two runs of one scenario are identical; a changed step is the first divergence")
+    func compare() throws {
+        let dir = TemporaryDirectory()
+        let data = try simulateWebExample(into: dir)
+        let again = dir.sub("again")
+        let example = scenarioDirectory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Docs/examples/web.yaml")
+        #expect(try run("orca", ["simulate", example.path, "--data", again]).status == 0)
+        let same = try run("orca", ["compare", again, "--data", data])
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(same.stdout.hasSuffix("identical\n"))
+
+        // The scale-up of steps[1] to 6 instead of 5.
+        let changed = dir.sub("six.yaml")
+        try String(contentsOf: example, encoding: .utf8).replacingOccurrences(of: "replicas: 5}}", with: "replicas: 6}}")
+            .write(toFile: changed, atomically: true, encoding: .utf8)
+        let six = dir.sub("six")
+        _ = try run("orca", ["simulate", changed, "--data", six])  // its 1 m expectation fails: 6 pods, not 5
+        let diverged = try run("orca", ["compare", six, "--data", data])
+        #expect(diverged.status == 1)
+        #expect(diverged.stdout.contains("first divergence at seq"))
+        #expect(diverged.stdout.contains("MODIFIED  ReplicaSet default/web  by scenario/steps[1]"))
+        #expect(diverged.stdout.contains("      spec.replicas: 5 → 6"))
+        let json = try JSONValue.parse(try run("orca", ["compare", six, "-o", "json", "--data", data]).stdout)
+        #expect(json["identical"] == false)
+        #expect(json[path: ["divergence", "first", "actor"]] == "scenario/steps[1]")
+        #expect(json[path: ["divergence", "changes"]]?.arrayValue?.first?["path"] == "spec.replicas")
+
+        let missing = try run("orca", ["compare", dir.sub("nothing"), "--data", data])
+        #expect(missing.status == 2 && missing.stderr.contains("there is no Orca log at"))
+    }
 }
