@@ -34,6 +34,8 @@ struct Compare: AsyncParsableCommand {
                 comparison = result
             } catch let error as CLIError {
                 throw CLIError(error.message, exitCode: 2)
+            } catch {
+                throw CLIError(Output.describe(error), exitCode: 2)  // 1 means "diverged"
             }
         }
         if comparison?.identical == false { throw ExitCode(1) }
