@@ -118,6 +118,7 @@ struct ControllerTests {
 
     final class Calls: Sendable {
         let list = Mutex<[String]>([])
+        let causes = Mutex<[UInt64?]>([])
     }
 
     struct Flaky: Reconciler {
@@ -127,20 +128,21 @@ struct ControllerTests {
         let calls = Calls()
         func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
             let n = calls.list.withLock { c in c.append("\(context.now.nanoseconds / 1_000_000)"); return c.count }
+            calls.causes.withLock { $0.append(context.cause) }
             if request.name == "terminal" { throw TerminalError("cannot fix this") }
             if n <= failures { throw StoreError(.conflict, "try again") }
             return n == failures + 1 ? .requeue(after: .seconds(30)) : .done
         }
     }
 
-    @Test("errors retry after 5, 10, 20 ms; requeue(after:) sets a timer; a terminal error is not retried")
+    @Test("errors retry after 5, 10, 20 ms; requeue(after:) sets a timer; both keep the cause; a terminal error is not retried")
     func retriesAndTimers() async throws {
         let log = InMemoryEventLog()
         let clock = VirtualClock(Timestamp(seconds: 0))
         let manager = ControllerManager(log: log, clock: clock, identities: SeededIdentityGenerator(seed: 1), scheduler: .manual)
         let flaky = Flaky(failures: 3)
         let controller = manager.register(flaky)
-        _ = try await manager.store.create(try manifest(replicaSetYAML))
+        let rs = try await manager.store.create(try manifest(replicaSetYAML))
         try await manager.drain()
         var delays: [Duration] = []
         while let next = manager.nextTimer {
@@ -150,6 +152,8 @@ struct ControllerTests {
         }
         #expect(delays == [.milliseconds(5), .milliseconds(10), .milliseconds(20), .seconds(30)])
         #expect(flaky.calls.list.withLock { $0 } == ["0", "5", "15", "35", "30035"])
+        // Every retry and the timer's reconcile are still caused by the ReplicaSet's creation.
+        #expect(flaky.calls.causes.withLock { $0 } == Array(repeating: UInt64(rs.resourceVersion ?? ""), count: 5))
 
         var terminal = try manifest(replicaSetYAML)
         terminal[path: ["metadata", "name"]] = "terminal"

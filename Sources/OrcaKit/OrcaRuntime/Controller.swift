@@ -24,7 +24,9 @@ public final class Controller: Sendable {
     let clock: any Clock
     let identities: any IdentityGenerator
     let logger: Logger
-    /// The newest event seq that queued each request, handed to the reconcile as its cause.
+    /// The newest event seq that queued each request, handed to the reconcile as its cause. A
+    /// request its reconcile queues again (`.requeue(after:)`, or a retry after an error) keeps
+    /// the cause it had, so a write made when a timer fires still names the event behind it.
     let causes = Mutex<[ReconcileRequest: UInt64]>([:])
     /// Terminal errors by request, kept until the request reconciles cleanly.
     let terminalErrors = Mutex<[ReconcileRequest: String]>([:])
@@ -74,11 +76,17 @@ public final class Controller: Sendable {
     }
 
     func enqueue(_ request: ReconcileRequest, cause: UInt64, after delay: Duration = .zero) {
+        keep(cause, for: request)
+        if delay > .zero { queue.addAfter(request, delay) } else { queue.add(request) }
+    }
+
+    /// Records `cause` for the next reconcile of `request`, unless a newer one is recorded.
+    func keep(_ cause: UInt64?, for request: ReconcileRequest) {
+        guard let cause else { return }
         causes.withLock { causes in
             func raise(_ value: inout UInt64) { value = max(value, cause) }
             raise(&causes[request, default: 0])  // one hash lookup, in place
         }
-        if delay > .zero { queue.addAfter(request, delay) } else { queue.add(request) }
     }
 
     /// The requests an event maps to.
@@ -175,7 +183,10 @@ public final class Controller: Sendable {
             let result = try await reconcileFunction(request, context)
             terminalErrors.withLock { $0[request] = nil }
             queue.forget(request)
-            if case .requeue(let after) = result { queue.addAfter(request, after) }
+            if case .requeue(let after) = result {
+                keep(cause, for: request)
+                queue.addAfter(request, after)
+            }
         } catch let error as TerminalError {
             failures.increment()
             context.logger.error("reconcile failed permanently: \(error.message)")
@@ -184,6 +195,7 @@ public final class Controller: Sendable {
         } catch {
             failures.increment()
             if logger.logLevel <= .debug { context.logger.debug("reconcile failed, retrying with back-off: \(error)") }
+            keep(cause, for: request)
             queue.addRateLimited(request)
         }
     }
