@@ -235,4 +235,32 @@ struct SimulateTests {
         let missing = try run("orca", ["compare", dir.sub("nothing"), "--data", data])
         #expect(missing.status == 2 && missing.stderr.contains("there is no Orca log at"))
     }
+
+    @Test("Docs/Replay.md: its transcripts are what the commands print (up to an elided line)")
+    func replayDocTranscripts() throws {
+        let root = scenarioDirectory.deletingLastPathComponent().deletingLastPathComponent()
+        let doc = try String(contentsOf: root.appendingPathComponent("Docs/Replay.md"), encoding: .utf8)
+        let dir = TemporaryDirectory()
+        let data = dir.sub("nd")
+        #expect(try run("orca", ["simulate", root.appendingPathComponent("Tests/Scenarios/node-dies.yaml").path, "--data", data]).status == 0)
+        // Each `$ orca …` line of a code block, and the lines after it up to the next command or
+        // the block's end; "…" ends what is compared. The listing of the end state is left out:
+        // its AGE column is measured from the wall clock.
+        var checked = 0
+        let lines = doc.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (i, line) in lines.enumerated() where line.hasPrefix("$ orca ") && line.contains("--data /tmp/nd") {
+            let command = line.dropFirst("$ orca ".count).split(separator: " ").map(String.init)
+            if command.starts(with: ["get", "pods", "-o", "wide", "--data"]) { continue }
+            var expected: [String] = []
+            for next in lines[(i + 1)...] {
+                if next.hasPrefix("$ ") || next.hasPrefix("```") || next == "…" { break }
+                expected.append(next)
+            }
+            let arguments = command.map { $0 == "/tmp/nd" ? data : $0 }
+            let output = try run("orca", arguments).stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            #expect(Array(output.prefix(expected.count)) == expected, "orca \(command.joined(separator: " "))")
+            checked += 1
+        }
+        #expect(checked == 3)
+    }
 }
