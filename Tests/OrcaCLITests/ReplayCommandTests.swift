@@ -1,0 +1,194 @@
+import Foundation
+import OrcaAPI
+import Testing
+
+/// Runs the README's example scenario (Docs/examples/web.yaml) into a data directory in `dir`.
+func simulateWebExample(into dir: TemporaryDirectory) throws -> String {
+    let data = dir.sub("data")
+    let example = repositoryRoot.appendingPathComponent("Docs/examples/web.yaml").path
+    let result = try run("orca", ["simulate", example, "--data", data])
+    #expect(result.status == 0, "\(result.stderr)")
+    return data
+}
+
+/// The name of the first pod deleted in a log (the example's scale-down removes three).
+func firstDeletedPod(in data: String) throws -> String? {
+    try run("orca", ["log", "-o", "json", "--data", data]).stdout.split(separator: "\n")
+        .map { try JSONValue.parse(String($0)) }
+        .first { $0["type"] == "DELETED" && $0[path: ["object", "kind"]] == "Pod" }?[path: ["object", "metadata", "name"]]?.stringValue
+}
+
+@Suite("reading a log: orca why, diff, compare, and kubectl's tables")
+struct ReplayCommandTests {
+    @Test("orca why follows a deleted pod's causes back to the scenario step that scaled its ReplicaSet down")
+    func why() throws {
+        let dir = TemporaryDirectory()
+        let data = try simulateWebExample(into: dir)
+        // A pod the scale-down (steps[3]) removed.
+        let pod = try #require(try firstDeletedPod(in: data))
+
+        let text = try run("orca", ["why", "pod", pod, "--data", data])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("DELETED  Pod default/\(pod)  by kubelet/"))
+        #expect(text.stdout.contains("MODIFIED  ReplicaSet default/web  by scenario/steps[3]"))
+        #expect(text.stdout.contains("      spec.replicas: 5 → 2"))
+        // The last link is the step's own write, and the summary names it.
+        let lines = text.stdout.split(separator: "\n")
+        let origin = try #require(lines.last(where: { $0.hasPrefix("seq ") })?.split(separator: " ")[1])
+        #expect(lines.last == "Started by: the scenario step steps[3], seq \(origin).")
+
+        // The same chain in the history format: newest first, each event caused by the next.
+        let json = try run("orca", ["why", "pods", pod, "-o", "json", "--data", data])
+        #expect(json.status == 0)
+        let events = try json.stdout.split(separator: "\n").map { try JSONValue.parse(String($0)) }
+        #expect(events.count >= 3)
+        for (effect, cause) in zip(events, events.dropFirst()) { #expect(effect["cause"] == cause["seq"]) }
+        #expect(events.last?["cause"] == nil)
+        #expect(events.last?["actor"] == "scenario/steps[3]")
+
+        // As of 30 s the ReplicaSet's latest change came from the scale-up (steps[1]).
+        let early = try run("orca", ["why", "rs", "web", "--at-time", "30s", "--data", data])
+        #expect(early.stdout.contains("Started by: the scenario step steps[1]"))
+        #expect(!early.stdout.contains("steps[3]"))
+
+        // Why the pod exists: the ReplicaSet created it, for the scenario's first step.
+        let created = try run("orca", ["why", "pod", pod, "--created", "--data", data])
+        #expect(created.stdout.contains("ADDED  Pod default/\(pod)  by controller/replicaset"))
+        #expect(created.stdout.contains("ADDED  ReplicaSet default/web  by scenario/steps[0]"))
+
+        let missing = try run("orca", ["why", "pod", "nope", "--data", data])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("Error from server (NotFound): pods \"nope\" not found"))
+        #expect(try run("orca", ["why", "pod", pod, "-o", "yaml", "--data", data]).status != 0)
+    }
+
+    @Test("get events, leases and resource quotas print kubectl's columns")
+    func kubectlTables() throws {
+        let dir = TemporaryDirectory()
+        let data = try simulateWebExample(into: dir)
+        let events = try run("orca", ["get", "events", "--data", data]).stdout.split(separator: "\n")
+        #expect(events.first?.split(separator: " ", omittingEmptySubsequences: true) == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"])
+        #expect(events.contains { $0.contains("Normal") && $0.contains("SuccessfulCreate") && $0.contains("replicaset/web") && $0.contains("Created pod: web-") })
+        let leases = try run("orca", ["get", "lease", "node-1", "-n", "kube-node-lease", "--data", data]).stdout.split(separator: "\n")
+        #expect(leases.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "HOLDER", "AGE"])
+        #expect(leases.dropFirst().first?.split(separator: " ", omittingEmptySubsequences: true).prefix(2) == ["node-1", "node-1"])
+        let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec: {hard: {pods: \"2\", limits.cpu: \"4\"}}\n"
+        let empty = dir.sub("empty")  // no pods: nothing is used
+        #expect(try run("orca", ["apply", "-f", "-", "--data", empty], stdin: quota).status == 0)
+        let quotas = try run("orca", ["get", "quota", "--data", empty]).stdout.split(separator: "\n")
+        #expect(quotas.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "AGE", "REQUEST", "LIMIT"])
+        #expect(quotas.dropFirst().first?.hasSuffix("pods: 0/2   limits.cpu: 0/4") == true)
+    }
+
+    @Test("orca diff shows what changed in an object between two moments")
+    func diff() throws {
+        let dir = TemporaryDirectory()
+        let data = try simulateWebExample(into: dir)
+        // Between 20 s and 1 m the ReplicaSet was scaled from 3 to 5 (steps[1] at 30 s).
+        let text = try run("orca", ["diff", "rs", "web", "--from-time", "20s", "--to-time", "1m", "--data", data])
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("ReplicaSet default/web: seq ") == true)
+        #expect(lines.contains("  spec.replicas: 3 → 5"))
+        #expect(lines.contains("  status.readyReplicas: 3 → 5"))
+        #expect(!lines.contains { $0.contains("resourceVersion") })
+
+        let json = try JSONValue.parse(try run("orca", ["diff", "rs", "web", "--from-time", "20s", "--to-time", "1m", "-o", "json", "--data", data]).stdout)
+        let replicas = json["changes"]?.arrayValue?.first { $0["path"] == "spec.replicas" }
+        #expect(replicas?["old"] == 3 && replicas?["new"] == 5)
+        #expect(json[path: ["to", "object", "spec", "replicas"]] == 5)
+
+        // A pod of the scale-down (steps[3] at 4 m) is gone by the end.
+        let pod = try #require(try firstDeletedPod(in: data))
+        let gone = try run("orca", ["diff", "pod", pod, "--from-time", "1m", "--data", data])
+        #expect(gone.stdout.hasSuffix("  deleted in between\n"))
+
+        #expect(try run("orca", ["diff", "rs", "web", "--data", data]).status == 1)
+        let backwards = try run("orca", ["diff", "rs", "web", "--from-time", "1m", "--to-time", "20s", "--data", data])
+        #expect(backwards.status == 1 && backwards.stderr.contains("is after the --to moment"))
+    }
+
+    @Test("orca compare: two runs of one scenario are identical; a changed step is the first divergence")
+    func compare() throws {
+        let dir = TemporaryDirectory()
+        let data = try simulateWebExample(into: dir)
+        let again = dir.sub("again")
+        let example = repositoryRoot.appendingPathComponent("Docs/examples/web.yaml")
+        #expect(try run("orca", ["simulate", example.path, "--data", again]).status == 0)
+        let same = try run("orca", ["compare", again, "--data", data])
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(same.stdout.hasSuffix("identical\n"))
+
+        // The scale-up of steps[1] to 6 instead of 5.
+        let changed = dir.sub("six.yaml")
+        try String(contentsOf: example, encoding: .utf8).replacingOccurrences(of: "replicas: 5}}", with: "replicas: 6}}")
+            .write(toFile: changed, atomically: true, encoding: .utf8)
+        let six = dir.sub("six")
+        _ = try run("orca", ["simulate", changed, "--data", six])  // its 1 m expectation fails: 6 pods, not 5
+        let diverged = try run("orca", ["compare", six, "--data", data])
+        #expect(diverged.status == 1)
+        #expect(diverged.stdout.contains("first divergence at seq"))
+        #expect(diverged.stdout.contains("MODIFIED  ReplicaSet default/web  by scenario/steps[1]"))
+        #expect(diverged.stdout.contains("      spec.replicas: 5 → 6"))
+        let json = try JSONValue.parse(try run("orca", ["compare", six, "-o", "json", "--data", data]).stdout)
+        #expect(json["identical"] == false)
+        #expect(json[path: ["divergence", "first", "actor"]] == "scenario/steps[1]")
+        #expect(json[path: ["divergence", "changes"]]?.arrayValue?.first?["path"] == "spec.replicas")
+
+        let missing = try run("orca", ["compare", dir.sub("nothing"), "--data", data])
+        #expect(missing.status == 2 && missing.stderr.contains("there is no Orca log at"))
+    }
+
+    @Test("Docs/Replay.md: its transcripts are what the commands print (up to an elided line)")
+    func replayDocTranscripts() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("nd")
+        #expect(try run("orca", ["simulate", repositoryRoot.appendingPathComponent("Tests/Scenarios/node-dies.yaml").path, "--data", data]).status == 0)
+        // The listing of the end state is left out: its AGE column is measured from the wall clock.
+        let checked = try checkTranscripts(in: "Docs/Replay.md", directories: ["/tmp/nd": data]) { $0.starts(with: ["get", "pods", "-o", "wide", "--data"]) }
+        #expect(checked == 3)
+    }
+
+    @Test("Docs/CLI.md: the transcripts of why, diff and compare are what the commands print")
+    func cliDocTranscripts() throws {
+        let dir = TemporaryDirectory()
+        let web = try simulateWebExample(into: dir)
+        let six = dir.sub("data6")  // as long as `data` plus one, as /tmp/web6 is to /tmp/web: the same padding
+        let changed = dir.sub("six.yaml")
+        try String(contentsOf: repositoryRoot.appendingPathComponent("Docs/examples/web.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "replicas: 5}}", with: "replicas: 6}}").write(toFile: changed, atomically: true, encoding: .utf8)
+        _ = try run("orca", ["simulate", changed, "--data", six])
+        let checked = try checkTranscripts(in: "Docs/CLI.md", directories: ["/tmp/web": web, "/tmp/web6": six]) { _ in false }
+        #expect(checked == 4)
+    }
+}
+
+/// Runs each `$ orca …` line of a doc's code blocks whose `--data` is one of `directories` (the
+/// doc's paths, mapped to real ones), except `simulate`, `run` and `import` and what `skip`
+/// says, and compares what it prints with the lines after it in the doc — up to the next command,
+/// the block's end or a "…" line — with the real paths written back as the doc's. Returns how
+/// many commands it checked.
+func checkTranscripts(in docPath: String, directories: [String: String], skip: ([String]) -> Bool,
+                      sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+    let doc = try String(contentsOf: repositoryRoot.appendingPathComponent(docPath), encoding: .utf8)
+    let lines = doc.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    var checked = 0
+    for (i, line) in lines.enumerated() where line.hasPrefix("$ orca ") {
+        let command = line.dropFirst("$ orca ".count).split(separator: " ").map(String.init)
+        guard let data = command.firstIndex(of: "--data").map({ $0 + 1 }), data < command.count,
+              directories[command[data]] != nil, !["simulate", "run", "import"].contains(command[0]), !skip(command) else { continue }
+        var expected: [String] = []
+        for next in lines[(i + 1)...] {
+            if next.hasPrefix("$ ") || next.hasPrefix("```") || next == "…" { break }
+            expected.append(next)
+        }
+        var output = try run("orca", command.map { directories[$0] ?? $0 }).stdout
+        for (docPath, real) in directories.sorted(by: { $0.value.count > $1.value.count }) {
+            output = output.replacingOccurrences(of: real, with: docPath)
+        }
+        let printed = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(Array(printed.prefix(expected.count)) == expected, "orca \(command.joined(separator: " "))", sourceLocation: sourceLocation)
+        checked += 1
+    }
+    return checked
+}
