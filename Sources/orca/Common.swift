@@ -122,6 +122,16 @@ func objects(in log: any EventLog, kind: String, namespace: String?, atSeq: UInt
         .sorted { $0.key < $1.key }
 }
 
+/// An object as the reading commands name it: `Pod default/web-1`, `Node node-2`.
+func label(_ key: ObjectKey) -> String {
+    key.namespace.isEmpty ? "\(key.kind) \(key.name)" : "\(key.kind) \(key.namespace)/\(key.name)"
+}
+
+/// One event as the reading commands print it: `seq 12  2026-01-01T00:00:05Z  MODIFIED  Pod default/web-1  by kubelet/node-1`.
+func eventLine(_ record: EventRecord) -> String {
+    "seq \(record.seq)  \(record.time.rfc3339)  \(record.type.rawValue)  \(label(record.key))  by \(record.actor)"
+}
+
 /// Reads a file, or standard input for `-`.
 func readInput(_ path: String) throws -> String {
     if path == "-" {

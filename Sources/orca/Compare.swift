@@ -42,9 +42,7 @@ struct Compare: AsyncParsableCommand {
     }
 
     static func line(_ record: EventRecord) -> String {
-        let object = record.namespace.isEmpty ? "\(record.kind) \(record.name)" : "\(record.kind) \(record.namespace)/\(record.name)"
-        return "seq \(record.seq)  \(record.time.rfc3339)  \(record.type.rawValue)  \(object)  by \(record.actor)"
-            + (record.cause.map { "  (cause \($0))" } ?? "")
+        eventLine(record) + (record.cause.map { "  (cause \($0))" } ?? "")
     }
 
     static func text(_ c: LogComparison, _ a: String, _ b: String, limit: Int) -> String {
@@ -69,7 +67,7 @@ struct Compare: AsyncParsableCommand {
         if same > 0 { lines.append("  (\(same) other actor\(same == 1 ? "" : "s") wrote as many events in both)") }
         lines.append("end states that differ: \(c.endStates.count)")
         for state in c.endStates.prefix(limit) {
-            let key = state.key.namespace.isEmpty ? "\(state.key.kind) \(state.key.name)" : "\(state.key.kind) \(state.key.namespace)/\(state.key.name)"
+            let key = label(state.key)
             if state.first == nil {
                 lines.append("  \(key): only in \(b)")
             } else if state.second == nil {

@@ -69,8 +69,7 @@ struct Diff: AsyncParsableCommand {
                 guard let record, object != nil else { return "absent at seq \(seq)" }
                 return "seq \(record.seq) (\(record.time.rfc3339), \(record.type.rawValue) by \(record.actor))"
             }
-            let title = resource.namespaced ? "\(resource.kind) \(namespace)/\(name)" : "\(resource.kind) \(name)"
-            var lines = ["\(title): \(describe(before, old, at: from)) → \(describe(after, new, at: to))"]
+            var lines = ["\(label(key)): \(describe(before, old, at: from)) → \(describe(after, new, at: to))"]
             if old == nil {
                 lines.append("  created in between")
             } else if new == nil {

@@ -45,10 +45,8 @@ struct Why: AsyncParsableCommand {
     static func text(_ chain: CauseChain) -> String {
         var lines: [String] = []
         for (i, link) in chain.links.enumerated() {
-            let r = link.record
-            let object = r.namespace.isEmpty ? "\(r.kind) \(r.name)" : "\(r.kind) \(r.namespace)/\(r.name)"
             if i > 0 { lines.append("  ↑ caused by") }
-            lines.append("seq \(r.seq)  \(r.time.rfc3339)  \(r.type.rawValue)  \(object)  by \(r.actor)")
+            lines.append(eventLine(link.record))
             let shown = link.changes.prefix(8)
             for change in shown { lines.append("      \(change)") }
             if link.changes.count > shown.count { lines.append("      … and \(link.changes.count - shown.count) more") }
