@@ -37,15 +37,8 @@ struct Diff: AsyncParsableCommand {
             guard from <= to else { throw CLIError("error: the --from moment (seq \(from)) is after the --to moment (seq \(to))") }
             let key = ObjectKey(kind: resource.kind, namespace: resource.namespaced ? namespace : "", name: name)
             // The object's version at each moment: its last event by then (none, or a deletion: absent).
-            var before: EventRecord?
-            var after: EventRecord?
-            try log.scan { records in
-                for record in records where record.key == key {
-                    if record.seq <= from { before = record }
-                    if record.seq <= to { after = record }
-                }
-                return (records.last?.seq ?? to) < to
-            }
+            let before = try log.lastRecord(atOrBefore: from) { $0.key == key }
+            let after = try log.lastRecord(atOrBefore: to) { $0.key == key }
             func object(_ record: EventRecord?) -> JSONValue? {
                 guard let record, record.type != .deleted else { return nil }
                 return record.object

@@ -213,6 +213,23 @@ struct LMDBEventLogTests {
         #expect(try log.latestSeq() == 420)
     }
 
+    @Test("lastRecord(atOrBefore:where:) searches backwards across read batches")
+    func lastRecordBackwards() async throws {
+        let dir = TemporaryDirectory()
+        let log = try LMDBEventLog(path: dir.sub("data"))
+        // "a" at seqs 1 and 5,000 (more than one 4,096-record batch apart), "b" everywhere else.
+        let drafts = (1...9_000).map { seq in podDraft(seq == 1 || seq == 5_000 ? "a" : "b", type: seq <= 2 ? .added : .modified) }
+        _ = try await log.appendBatch(drafts)
+        let a = ObjectKey(kind: "Pod", namespace: "default", name: "a")
+        #expect(try log.lastRecord(atOrBefore: 9_000) { $0.key == a }?.seq == 5_000)
+        #expect(try log.lastRecord(atOrBefore: 5_000) { $0.key == a }?.seq == 5_000)
+        #expect(try log.lastRecord(atOrBefore: 4_999) { $0.key == a }?.seq == 1)
+        #expect(try log.lastRecord(atOrBefore: 99_999) { $0.key == a }?.seq == 5_000)  // past the end: from the end
+        #expect(try log.lastRecord(atOrBefore: 0) { $0.key == a } == nil)
+        #expect(try log.lastRecord(atOrBefore: 9_000) { $0.name == "c" } == nil)
+        #expect(try log.lastRecord(atOrBefore: 4_097) { $0.name == "b" }?.seq == 4_097)
+    }
+
     @Test("the projection equals a fold of the log, after creates, updates and deletes")
     func projectionIsFold() async throws {
         let dir = TemporaryDirectory()

@@ -90,6 +90,25 @@ extension EventLog {
         return seq
     }
 
+    /// The last record at or before `seq` that `matches` (the state of one object at a moment:
+    /// `{ $0.key == key }`), or nil.
+    ///
+    /// - Throws: ``LogError`` when the log cannot be read.
+    /// - Complexity: the log is read backwards from `seq`, 4,096 records at a time, until a record
+    ///   matches: a batch or two for a recently written object, the whole log before `seq` when
+    ///   none matches.
+    public func lastRecord(atOrBefore seq: UInt64, where matches: (EventRecord) -> Bool) throws(LogError) -> EventRecord? {
+        var upper = Swift.min(seq, try latestSeq())  // inclusive
+        let batchSize: UInt64 = 4096
+        while upper >= 1 {
+            let lower = upper > batchSize ? upper - batchSize + 1 : 1
+            let batch = try read(from: lower, limit: Int(upper - lower + 1))
+            if let found = batch.last(where: { $0.seq <= upper && matches($0) }) { return found }
+            upper = lower - 1
+        }
+        return nil
+    }
+
     public func appendBatch(_ drafts: [EventDraft]) async throws -> ClosedRange<UInt64>? {
         guard !drafts.isEmpty else { return nil }
         let records = try await append(drafts)

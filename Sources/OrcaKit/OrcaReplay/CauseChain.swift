@@ -66,25 +66,21 @@ public struct CauseChain: Sendable {
     /// exist?"); nil when the log has no such event for that object by then.
     ///
     /// - Throws: ``LogError`` when the log cannot be read.
-    /// - Complexity: one point read per link, and up to two scans of the log (finding the latest
-    ///   change when the object is deleted, the moment is earlier or `creation` is set; and the
-    ///   previous versions of the links' objects, up to the latest link).
+    /// - Complexity: one point read per link; the latest change (when the object is deleted, the
+    ///   moment is earlier or `creation` is set) and each link's previous version are searched
+    ///   backwards from where they must lie, batch by batch — for a recently changed object a
+    ///   batch or two, at worst the log back to the object's creation.
     public static func explain(_ key: ObjectKey, in log: any EventLog, atSeq: UInt64? = nil,
                                creation: Bool = false) throws(LogError) -> CauseChain? {
         let end = try log.latestSeq()
         let bound = min(atSeq ?? .max, end)
         // The latest change: the projection has it when the object exists now; otherwise (or for
         // an earlier moment, or a creation) the log is searched.
-        var latest: EventRecord?
+        let latest: EventRecord?
         if !creation, bound == end, let current = try log.current(key) {
             latest = current
         } else {
-            try log.scan { records in
-                for record in records where record.seq <= bound && record.key == key && (!creation || record.type == .added) {
-                    latest = record
-                }
-                return (records.last?.seq ?? bound) < bound
-            }
+            latest = try log.lastRecord(atOrBefore: bound) { $0.key == key && (!creation || $0.type == .added) }
         }
         guard let latest else { return nil }
 
@@ -102,26 +98,16 @@ public struct CauseChain: Sendable {
             origin = .root(actor: record.actor)
         }
 
-        // The previous version of each link's object: one pass over the log up to the latest link.
-        var previous = [EventRecord?](repeating: nil, count: records.count)
-        var wanted: [ObjectKey: [Int]] = [:]
-        for (i, record) in records.enumerated() where record.type != .added { wanted[record.key, default: []].append(i) }
-        if !wanted.isEmpty {
-            let last = records.map(\.seq).max() ?? 0
-            try log.scan { batch in
-                for record in batch where record.seq < last {
-                    guard let indexes = wanted[record.key] else { continue }
-                    for i in indexes where record.seq < records[i].seq { previous[i] = record }
-                }
-                return (batch.last?.seq ?? last) < last
-            }
-        }
-        let links = records.indices.map { i in
-            Link(record: records[i], previous: previous[i],
-                 changes: records[i].type == .modified ? changes(from: previous[i]?.object, to: records[i].object) : [])
+        var links: [Link] = []
+        for record in records {
+            // A creation has no previous version (a key deleted and created again starts afresh).
+            let previous = record.type == .added || record.seq <= 1 ? nil : try log.lastRecord(atOrBefore: record.seq - 1) { $0.key == record.key }
+            links.append(Link(record: record, previous: previous,
+                              changes: record.type == .modified ? changes(from: previous?.object, to: record.object) : []))
         }
         return CauseChain(links: links, origin: origin)
     }
+
 
     /// The fields that differ between two versions of an object, in the order of the new one
     /// (removed fields after), leaving out the bookkeeping every write changes
