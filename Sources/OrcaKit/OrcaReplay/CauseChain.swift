@@ -108,7 +108,6 @@ public struct CauseChain: Sendable {
         return CauseChain(links: links, origin: origin)
     }
 
-
     /// The fields that differ between two versions of an object, in the order of the new one
     /// (removed fields after), leaving out the bookkeeping every write changes
     /// (`metadata.resourceVersion`, `metadata.managedFields`). A list whose items all carry a
