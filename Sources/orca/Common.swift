@@ -3,6 +3,7 @@ import Foundation
 import OrcaAPI
 import OrcaLMDB
 import OrcaLog
+import OrcaReplay
 import OrcaSimulation
 import OrcaStore
 
@@ -125,6 +126,16 @@ func objects(in log: any EventLog, kind: String, namespace: String?, atSeq: UInt
 /// An object as the reading commands name it: `Pod default/web-1`, `Node node-2`.
 func label(_ key: ObjectKey) -> String {
     key.namespace.isEmpty ? "\(key.kind) \(key.name)" : "\(key.kind) \(key.namespace)/\(key.name)"
+}
+
+/// `-o text|json` of the reading commands.
+func checkTextOrJSON(_ output: String) throws {
+    guard output == "text" || output == "json" else { throw CLIError("error: --output must be text or json") }
+}
+
+/// Field changes as `-o json` prints them: `[{"path", "old", "new"}]`, null for an absent side.
+func changesJSON(_ changes: [CauseChain.Change]) -> JSONValue {
+    .array(changes.map { ["path": .string($0.path), "old": $0.old ?? .null, "new": $0.new ?? .null] })
 }
 
 /// One event as the reading commands print it: `seq 12  2026-01-01T00:00:05Z  MODIFIED  Pod default/web-1  by kubelet/node-1`.

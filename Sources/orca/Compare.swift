@@ -25,7 +25,7 @@ struct Compare: AsyncParsableCommand {
         var comparison: LogComparison?
         try await reportingErrors {
             do {
-                guard output == "text" || output == "json" else { throw CLIError("error: --output must be text or json") }
+                try checkTextOrJSON(output)
                 guard limit >= 0 else { throw CLIError("error: --limit must be 0 or more") }
                 let first = try dataOptions.openLog(create: false)
                 let second = try DataOptions.openLog(at: other, create: false)
@@ -83,24 +83,18 @@ struct Compare: AsyncParsableCommand {
     }
 
     static func json(_ c: LogComparison) -> JSONValue {
-        func event(_ record: EventRecord?) -> JSONValue {
-            guard let record else { return .null }
-            return (try? JSONValue.parse(History.line(record))) ?? .null
-        }
-        func changes(_ list: [CauseChain.Change]) -> JSONValue {
-            .array(list.map { ["path": .string($0.path), "old": $0.old ?? .null, "new": $0.new ?? .null] })
-        }
+        func event(_ record: EventRecord?) -> JSONValue { record.map(History.entry) ?? .null }
         var out: JSONObject = [
             "counts": ["first": .int(Int64(c.counts.first)), "second": .int(Int64(c.counts.second))],
             "identical": .bool(c.identical),
             "actors": .array(c.actors.map { ["actor": .string($0.actor), "first": .int(Int64($0.first)), "second": .int(Int64($0.second))] }),
             "endStates": .array(c.endStates.map { state in
                 ["kind": .string(state.key.kind), "namespace": .string(state.key.namespace), "name": .string(state.key.name),
-                 "inFirst": .bool(state.first != nil), "inSecond": .bool(state.second != nil), "changes": changes(state.changes)]
+                 "inFirst": .bool(state.first != nil), "inSecond": .bool(state.second != nil), "changes": changesJSON(state.changes)]
             }),
         ]
         if let d = c.divergence {
-            out["divergence"] = ["seq": .int(Int64(d.seq)), "first": event(d.first), "second": event(d.second), "changes": changes(d.changes)]
+            out["divergence"] = ["seq": .int(Int64(d.seq)), "first": event(d.first), "second": event(d.second), "changes": changesJSON(d.changes)]
         }
         return .object(out)
     }

@@ -27,7 +27,7 @@ struct Diff: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard output == "text" || output == "json" else { throw CLIError("error: --output must be text or json") }
+            try checkTextOrJSON(output)
             guard fromSeq != nil || fromTime != nil else { throw CLIError("error: one of --from-seq or --from-time is required") }
             let resource = try resolveKind(kind)
             let log = try dataOptions.openLog(create: false)
@@ -53,8 +53,7 @@ struct Diff: AsyncParsableCommand {
                 func side(_ record: EventRecord?, _ object: JSONValue?) -> JSONValue {
                     ["seq": record.map { .int(Int64($0.seq)) } ?? .null, "object": object ?? .null]
                 }
-                let list = changes.map { c -> JSONValue in ["path": .string(c.path), "old": c.old ?? .null, "new": c.new ?? .null] }
-                let out: JSONValue = ["from": side(before, old), "to": side(after, new), "changes": .array(list)]
+                let out: JSONValue = ["from": side(before, old), "to": side(after, new), "changes": changesJSON(changes)]
                 print(out.prettyJSONString())
                 return
             }

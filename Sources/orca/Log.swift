@@ -15,7 +15,7 @@ struct Log: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard output == "text" || output == "json" else { throw CLIError("error: --output must be text or json") }
+            try checkTextOrJSON(output)
             let log = try dataOptions.openLog(create: false)
             let (atSeq, _) = try timeTravel.resolve(log)
             let latest = try log.latestSeq()

@@ -26,7 +26,7 @@ struct Why: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard output == "text" || output == "json" else { throw CLIError("error: --output must be text or json") }
+            try checkTextOrJSON(output)
             let resource = try resolveKind(kind)
             let log = try dataOptions.openLog(create: false)
             let (atSeq, _) = try timeTravel.resolve(log)

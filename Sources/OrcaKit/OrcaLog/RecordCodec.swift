@@ -49,7 +49,7 @@ public enum RecordCodec {
         }
         BinaryCodec.writeVarint(cause.map { $0 + 1 } ?? 0, into: &out)
         BinaryCodec.encodeRecordObject(object, stampingResourceVersion: stamping, into: &out)
-        let crc = out.withUnsafeBytes { b in orca_crc32c(b.baseAddress.map { $0 + 5 }, b.count - 5) }
+        let crc = out.withUnsafeBytes { b in checksum(UnsafeRawBufferPointer(rebasing: b[5...])) }
         for i in 0..<4 { out[1 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
         return out
     }

@@ -153,7 +153,10 @@ public enum History {
     }
 
     /// One history line with provenance, as `orca export` and `orca log -o json` print.
-    public static func line(_ record: EventRecord) -> String {
+    public static func line(_ record: EventRecord) -> String { entry(record).jsonString() }
+
+    /// ``line(_:)``'s value: `{"type", "object", "time", "actor", "seq", "cause"}`.
+    public static func entry(_ record: EventRecord) -> JSONValue {
         var o = JSONObject()
         o["type"] = .string(record.type.rawValue)
         o["object"] = record.object
@@ -161,7 +164,7 @@ public enum History {
         o["actor"] = .string(record.actor)
         o["seq"] = .int(Int64(record.seq))
         if let cause = record.cause { o["cause"] = .int(Int64(cause)) }
-        return JSONValue.object(o).jsonString()
+        return .object(o)
     }
 
     /// One human-readable line: `SEQ TIME TYPE kind/ns/name actor [cause]`.
