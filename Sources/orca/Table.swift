@@ -87,6 +87,12 @@ enum Table {
                 rows.append([last.map { humanDuration(now.since($0)) } ?? "<unknown>", o.value["type"]?.stringValue ?? "",
                              o.value["reason"]?.stringValue ?? "", object, o.value["message"]?.stringValue ?? ""])
             }
+        case "PriorityClass":
+            header = ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]
+            for o in objects {
+                rows.append([o.name, String(o.value["value"]?.intValue ?? 0), String(o.value["globalDefault"]?.boolValue ?? false), age(o),
+                             o.value["preemptionPolicy"]?.stringValue ?? ""])
+            }
         case "Lease":
             header = ["NAME", "HOLDER", "AGE"]
             for o in objects { rows.append([o.name, o.value[path: ["spec", "holderIdentity"]]?.stringValue ?? "", age(o)]) }

@@ -201,6 +201,80 @@ struct StoreCreateTests {
         try await f.store.create(try podManifest("c"))
     }
 
+    @Test("Priority admission: 0 and PreemptLowerPriority without a class; a class's value and policy; the global default; errors are Forbidden")
+    func priority() async throws {
+        let f = try Fixture()
+        let plain = try await f.store.create(try podManifest("plain"))
+        #expect(plain.value[path: ["spec", "priority"]] == 0)
+        #expect(plain.value[path: ["spec", "preemptionPolicy"]] == "PreemptLowerPriority")
+        #expect(plain.value[path: ["spec", "priorityClassName"]] == nil)
+        // SetDefaults_Pod: enableServiceLinks on pods, not on the templates of workloads.
+        #expect(plain.value[path: ["spec", "enableServiceLinks"]] == true)
+        let rs = try await f.store.create(try yaml("""
+        {apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: web}, spec: {selector: {matchLabels: {app: web}},
+         template: {metadata: {labels: {app: web}}, spec: {containers: [{name: app, image: nginx}]}}}}
+        """))
+        #expect(rs.value[path: ["spec", "template", "spec", "enableServiceLinks"]] == nil)
+        #expect(rs.value[path: ["spec", "template", "spec", "priority"]] == nil)
+
+        var critical = try podManifest("critical")
+        critical[path: ["spec", "priorityClassName"]] = "system-node-critical"
+        #expect(try await f.store.create(critical).value[path: ["spec", "priority"]] == 2_000_001_000)
+
+        let batch = try await f.store.create(try yaml("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: batch}, value: 100, preemptionPolicy: Never}"))
+        #expect(batch.namespace == "" && batch.value["globalDefault"] == nil)
+        var low = try podManifest("low")
+        low[path: ["spec", "priorityClassName"]] = "batch"
+        let lowPod = try await f.store.create(low)
+        #expect(lowPod.value[path: ["spec", "priority"]] == 100 && lowPod.value[path: ["spec", "preemptionPolicy"]] == "Never")
+
+        var wrong = try podManifest("wrong")
+        wrong[path: ["spec", "priorityClassName"]] = "batch"
+        wrong[path: ["spec", "priority"]] = 5
+        let before = try f.log.latestSeq()
+        #expect(await storeError { try await f.store.create(wrong) }?.message
+            == "pods \"wrong\" is forbidden: the integer value of priority (5) must not be provided in pod spec; priority admission controller computed 100 from the given PriorityClass name")
+        var missing = try podManifest("missing")
+        missing[path: ["spec", "priorityClassName"]] = "gold"
+        #expect(await storeError { try await f.store.create(missing) }?.message == "pods \"missing\" is forbidden: no PriorityClass with name gold was found")
+        #expect(try f.log.latestSeq() == before)
+
+        // The global default names itself on pods without a class; a second default is Forbidden.
+        try await f.store.create(try yaml("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: standard}, value: 10, globalDefault: true}"))
+        let defaulted = try await f.store.create(try podManifest("defaulted"))
+        #expect(defaulted.value[path: ["spec", "priorityClassName"]] == "standard" && defaulted.value[path: ["spec", "priority"]] == 10)
+        let second = await storeError {
+            try await f.store.create(try yaml("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: other}, value: 1, globalDefault: true}"))
+        }
+        #expect(second?.message == "priorityclasses.scheduling.k8s.io \"other\" is forbidden: PriorityClass standard is already marked as default. Only one default can exist")
+    }
+
+    @Test("PriorityClass validation: reserved system- names, the user maximum, the policy's values; value and policy are immutable")
+    func priorityClassValidation() async throws {
+        let f = try Fixture()
+        func create(_ text: String) async -> String? { await storeError { try await f.store.create(try yaml(text)) }?.message }
+        #expect(await create("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: system-mine}, value: 1}")
+            == "PriorityClass \"system-mine\" is invalid: metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only. error: system-mine is not a known system priority class")
+        #expect(await create("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: system-node-critical}, value: 1}")
+            == "PriorityClass \"system-node-critical\" is invalid: metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only. error: value of system-node-critical PriorityClass must be 2000001000")
+        #expect(await create("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: huge}, value: 1000000001}")
+            == "PriorityClass \"huge\" is invalid: value: Forbidden: maximum allowed value of a user defined priority is 1000000000")
+        #expect(await create("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: odd}, value: 1, preemptionPolicy: Sometimes}")
+            == "PriorityClass \"odd\" is invalid: preemptionPolicy: Unsupported value: \"Sometimes\": supported values: \"PreemptLowerPriority\", \"Never\"")
+        #expect(try f.log.latestSeq() == 0)
+
+        let created = try await f.store.create(try yaml("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: mid}, value: 50}"))
+        #expect(created.value["preemptionPolicy"] == "PreemptLowerPriority")
+        var changed = created.value
+        changed["value"] = 60
+        changed["preemptionPolicy"] = "Never"
+        #expect(await storeError { try await f.store.update(changed) }?.message
+            == "PriorityClass \"mid\" is invalid: [value: Forbidden: may not be changed in an update., preemptionPolicy: Invalid value: \"Never\": field is immutable]")
+        var described = created.value
+        described["description"] = "for the middle tier"
+        #expect(try await f.store.update(described).value["description"] == "for the middle tier")
+    }
+
     @Test("a Job gets the generated selector and labels, and batch/v1 defaults")
     func jobDefaults() async throws {
         let f = try Fixture()

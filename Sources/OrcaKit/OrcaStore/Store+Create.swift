@@ -30,6 +30,7 @@ extension Store {
         // Defaulting, then mutating admission.
         Defaults.apply(to: &object.value, kind: kind)
         if kind.kind == "Pod", var spec = object.value["spec"], spec.objectValue != nil {
+            try admitPriority(&spec, pod: object.name.isEmpty ? (object.generateName ?? "") : object.name, txn: txn)
             Defaults.addDefaultTolerations(to: &spec, seconds: admission.defaultTolerationSeconds)
             object.value["spec"] = spec
         }
@@ -57,6 +58,7 @@ extension Store {
             if generatedName { named.name = object.generateName ?? object.name }
             try checkPodQuota(named, txn: txn, now: now)
         }
+        try checkSingleDefaultPriorityClass(object, txn: txn)
 
         // A generated name that collides is retried, as kube-apiserver does (RetryGenerateName).
         var attempts = 0
@@ -202,5 +204,53 @@ extension Store {
         if let deletion = pod.deletionTimestamp, let grace = pod.deletionGracePeriodSeconds,
            now > deletion.adding(.seconds(grace)) { return false }
         return true
+    }
+}
+
+extension Store {
+    /// The Priority admission plugin: a pod gets the value of its `priorityClassName` (a built-in
+    /// class or a stored PriorityClass) as `priority`, or that of the globalDefault class, or 0
+    /// when there is none; and the class's `preemptionPolicy` (PreemptLowerPriority by default).
+    func admitPriority(_ spec: inout JSONValue, pod: String, txn: any LogTransaction) throws {
+        var className = spec["priorityClassName"]?.stringValue ?? ""
+        var value: Int64 = 0
+        var policy = "PreemptLowerPriority"
+        func use(_ priorityClass: JSONValue) {
+            value = priorityClass["value"]?.intValue ?? 0
+            policy = priorityClass["preemptionPolicy"]?.stringValue ?? policy
+        }
+        if className.isEmpty {
+            let classes = try txn.list(kind: "PriorityClass", namespace: nil)
+            if let global = classes.first(where: { $0.object["globalDefault"]?.boolValue == true }) {
+                className = global.name
+                use(global.object)
+            }
+        } else if let system = Validation.systemPriorityClasses[className] {
+            value = system
+        } else if let stored = try txn.current(ObjectKey(kind: "PriorityClass", namespace: "", name: className)) {
+            use(stored.object)
+        } else {
+            throw StoreError.forbidden("Pod", pod, "no PriorityClass with name \(className) was found")
+        }
+        if let given = spec["priority"]?.intValue, given != value {
+            throw StoreError.forbidden("Pod", pod, "the integer value of priority (\(given)) must not be provided in pod spec; "
+                + "priority admission controller computed \(value) from the given PriorityClass name")
+        }
+        if let given = spec["preemptionPolicy"]?.stringValue, given != policy {
+            throw StoreError.forbidden("Pod", pod, "the string value of PreemptionPolicy (\(given)) must not be provided in pod spec; "
+                + "priority admission controller computed \(policy) from the given PriorityClass name")
+        }
+        if !className.isEmpty { spec["priorityClassName"] = .string(className) }
+        spec["priority"] = .int(value)
+        spec["preemptionPolicy"] = .string(policy)
+    }
+
+    /// The Priority admission plugin on PriorityClasses: at most one may be `globalDefault`.
+    func checkSingleDefaultPriorityClass(_ object: Unstructured, txn: any LogTransaction) throws {
+        guard object.kind == "PriorityClass", object.value["globalDefault"]?.boolValue == true else { return }
+        let classes = try txn.list(kind: "PriorityClass", namespace: nil)
+        if let other = classes.first(where: { $0.name != object.name && $0.object["globalDefault"]?.boolValue == true }) {
+            throw StoreError.forbidden("PriorityClass", object.name, "PriorityClass \(other.name) is already marked as default. Only one default can exist")
+        }
     }
 }

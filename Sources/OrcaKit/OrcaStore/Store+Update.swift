@@ -200,6 +200,7 @@ extension Store {
             var errors = Validation.validate(next, kind: kind)
             errors += Self.immutableFieldErrors(old: old.value, new: next.value, kind: kind)
             if !errors.isEmpty { throw StoreError.invalid(kind.kind, old.name, errors) }
+            try checkSingleDefaultPriorityClass(next, txn: txn)
             if kind.hasSpecGeneration, next.value["spec"] != old.value["spec"] {
                 next.generation = (old.generation ?? 0) + 1
             }
@@ -251,6 +252,13 @@ extension Store {
             if masked != oldSpec {
                 return [.forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")]
             }
+        case "PriorityClass":
+            var errors: [FieldError] = []
+            if old["value"] != new["value"] { errors.append(.forbidden("value", "may not be changed in an update.")) }
+            if old["preemptionPolicy"] != new["preemptionPolicy"] {
+                errors.append(.invalid("preemptionPolicy", new["preemptionPolicy"], "field is immutable"))
+            }
+            return errors
         default: break
         }
         return []

@@ -5,7 +5,12 @@ public enum Defaults {
     public static func apply(to object: inout JSONValue, kind: ResourceKind) {
         switch kind.kind {
         case "Pod":
-            if var spec = object["spec"] { defaultPodSpec(&spec); object["spec"] = spec }
+            if var spec = object["spec"] {
+                defaultPodSpec(&spec)
+                // SetDefaults_Pod: on pods only, not on the pod templates of workloads.
+                if spec.objectValue != nil, spec["enableServiceLinks"] == nil { spec["enableServiceLinks"] = true }
+                object["spec"] = spec
+            }
         case "ReplicaSet":
             setIfAbsent(&object, ["spec", "replicas"], 1)
             defaultTemplate(&object)
@@ -37,6 +42,8 @@ public enum Defaults {
                 if !hadPolicy { spec["restartPolicy"] = nil }
                 object[path: ["spec", "template", "spec"]] = spec
             }
+        case "PriorityClass":
+            setIfAbsent(&object, ["preemptionPolicy"], "PreemptLowerPriority")
         case "Service":
             setIfAbsent(&object, ["spec", "type"], "ClusterIP")
             setIfAbsent(&object, ["spec", "sessionAffinity"], "None")

@@ -7,7 +7,9 @@ public enum Validation {
         var errors = validateMeta(object, kind: kind)
         let v = object.value
         switch kind.kind {
-        case "Pod": errors += validatePodSpec(v["spec"], path: "spec")
+        case "Pod":
+            errors += validatePodSpec(v["spec"], path: "spec")
+            if let policy = v[path: ["spec", "preemptionPolicy"]] { errors += validatePreemptionPolicy(policy, path: "spec.preemptionPolicy") }
         case "ReplicaSet":
             errors += nonNegative(v, ["spec", "replicas"])
             errors += nonNegative(v, ["spec", "minReadySeconds"])
@@ -39,6 +41,7 @@ public enum Validation {
                 errors.append(.notSupported("spec.template.spec.restartPolicy", .string(policy), ["OnFailure", "Never"]))
             }
         case "Service": errors += validateService(v)
+        case "PriorityClass": errors += validatePriorityClass(object)
         case "Node":
             for (i, taint) in (v[path: ["spec", "taints"]]?.arrayValue ?? []).enumerated() {
                 errors += validateTaint(taint, path: "spec.taints[\(i)]")
@@ -397,5 +400,46 @@ public enum Validation {
             errors.append(.required("spec.externalName"))
         }
         return errors
+    }
+}
+
+extension Validation {
+    /// The values of the PriorityClasses every cluster has (`system-` names are reserved for them).
+    public static let systemPriorityClasses: [String: Int64] = ["system-node-critical": 2_000_001_000, "system-cluster-critical": 2_000_000_000]
+    /// The highest value a PriorityClass of a user may have.
+    public static let highestUserDefinablePriority: Int64 = 1_000_000_000
+
+    /// `ValidatePriorityClass` (scheduling/v1).
+    static func validatePriorityClass(_ object: Unstructured) -> [FieldError] {
+        var errors: [FieldError] = []
+        let value = object.value["value"]?.intValue ?? 0
+        if object.name.hasPrefix("system-") {
+            var problem: String?
+            if let known = systemPriorityClasses[object.name] {
+                if value != known {
+                    problem = "value of \(object.name) PriorityClass must be \(known)"
+                } else if object.value["globalDefault"]?.boolValue == true {
+                    problem = "globalDefault of \(object.name) PriorityClass must be false"
+                }
+            } else {
+                problem = "\(object.name) is not a known system priority class"
+            }
+            if let problem {
+                errors.append(.forbidden("metadata.name", "priority class names with 'system-' prefix are reserved for system use only. error: \(problem)"))
+            }
+        } else if value > highestUserDefinablePriority {
+            errors.append(.forbidden("value", "maximum allowed value of a user defined priority is \(highestUserDefinablePriority)"))
+        }
+        if let policy = object.value["preemptionPolicy"] { errors += validatePreemptionPolicy(policy, path: "preemptionPolicy") }
+        return errors
+    }
+
+    /// `ValidatePreemptionPolicy`: PreemptLowerPriority or Never.
+    static func validatePreemptionPolicy(_ policy: JSONValue, path: String) -> [FieldError] {
+        switch policy.stringValue {
+        case "PreemptLowerPriority", "Never": return []
+        case "": return [.required(path)]
+        default: return [.notSupported(path, policy, ["PreemptLowerPriority", "Never"])]
+        }
     }
 }
