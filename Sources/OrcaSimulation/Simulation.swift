@@ -32,13 +32,15 @@ public final class Simulation: Sendable {
     public static let controllerOrder = ["replicaset", "job", "daemonset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
                                          "taint-eviction-controller", "endpoint", "garbagecollector", "podgc", "ttl-after-finished"]
 
-    public init(scenario: Scenario, log: any EventLog) {
+    /// A run of `scenario` writing to `log`; UIDs and generated names come from `identities`, by
+    /// default a generator seeded with the scenario's seed.
+    public init(scenario: Scenario, log: any EventLog, identities: (any IdentityGenerator)? = nil) {
         self.scenario = scenario
         self.log = log
         clock = VirtualClock(scenario.start)
         let config = scenario.config
         manager = ControllerManager(
-            log: log, clock: clock, identities: SeededIdentityGenerator(seed: scenario.seed), scheduler: .manual,
+            log: log, clock: clock, identities: identities ?? SeededIdentityGenerator(seed: scenario.seed), scheduler: .manual,
             admission: AdmissionConfiguration(defaultTolerationSeconds: config.defaultTolerationSeconds,
                                               defaultTerminationGracePeriodSeconds: config.terminationGracePeriodSeconds))
         kubelets = Kubelets()

@@ -6,5 +6,5 @@ struct OrcaCommand: AsyncParsableCommand {
         commandName: "orca",
         abstract: "A Kubernetes-style control plane whose source of truth is an append-only event log.",
         discussion: "Every command takes --data DIR, the LMDB data directory (default ./.orca).",
-        subcommands: [Apply.self, Get.self, Describe.self, Delete.self, Log.self, Why.self, Diff.self, Compare.self, Import.self, Export.self, Run.self, Simulate.self])
+        subcommands: [Apply.self, Get.self, Describe.self, Delete.self, Log.self, Why.self, Diff.self, Compare.self, Rerun.self, Import.self, Export.self, Run.self, Simulate.self])
 }

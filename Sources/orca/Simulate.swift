@@ -63,7 +63,7 @@ struct Simulate: AsyncParsableCommand {
         } catch let error as CLIError {
             throw CLIError(error.message, exitCode: 2)
         }
-        try prepareDirectory()
+        try prepareDataDirectory(dataOptions.data, force: force)
         let log: LMDBEventLog
         do {
             log = try LMDBEventLog(path: dataOptions.data, options: .init(create: true, durability: .unsynced, commits: .inline, writeMap: true))
@@ -99,21 +99,21 @@ struct Simulate: AsyncParsableCommand {
         Output.err("\(failures.count) of \(parsed.expectations.count) expectations failed")
         throw ExitCode(1)
     }
+}
 
-    /// A non-empty data directory is refused unless --force, which empties it first.
-    func prepareDirectory() throws {
-        let fm = FileManager.default
-        let path = dataOptions.data
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
-        guard isDirectory.boolValue else { throw CLIError("error: \(path) exists and is not a directory", exitCode: 2) }
-        let contents = (try? fm.contentsOfDirectory(atPath: path)) ?? []
-        guard !contents.isEmpty else { return }
-        guard force else {
-            throw CLIError("error: the data directory \(path) is not empty; choose another with --data, or pass --force to replace its contents", exitCode: 2)
-        }
-        for item in contents { try fm.removeItem(atPath: path + "/" + item) }
+/// A non-empty data directory is refused unless `force`, which empties it first (for commands
+/// that write a whole new log: `simulate`, `rerun`).
+func prepareDataDirectory(_ path: String, force: Bool) throws {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+    guard isDirectory.boolValue else { throw CLIError("error: \(path) exists and is not a directory", exitCode: 2) }
+    let contents = (try? fm.contentsOfDirectory(atPath: path)) ?? []
+    guard !contents.isEmpty else { return }
+    guard force else {
+        throw CLIError("error: the data directory \(path) is not empty; choose another with --data, or pass --force to replace its contents", exitCode: 2)
     }
+    for item in contents { try fm.removeItem(atPath: path + "/" + item) }
 }
 
 /// Prints a progress line to stderr about once a second during long runs.

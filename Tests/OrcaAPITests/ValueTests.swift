@@ -226,6 +226,21 @@ struct ValueTests {
         #expect(patched.jsonString() == #"{"a":"z","c":{"d":"e"}}"#)
     }
 
+    @Test("the merge patch between two versions: changed members only, removals as null, lists whole; applying it gives the new version")
+    func mergePatchBetween() throws {
+        let old = try JSONValue.parse(#"{"metadata":{"name":"p","labels":{"a":"1","b":"2"}},"spec":{"nodeName":"n1","x":[1,2]},"status":{"phase":"Pending"}}"#)
+        let new = try JSONValue.parse(#"{"metadata":{"name":"p","labels":{"a":"1","c":"3"}},"spec":{"nodeName":"n1","x":[1,2,3]},"status":{"phase":"Running","podIP":"10.0.0.2"}}"#)
+        let patch = try #require(JSONValue.mergePatch(from: old, to: new))
+        #expect(patch.jsonString() == #"{"metadata":{"labels":{"c":"3","b":null}},"spec":{"x":[1,2,3]},"status":{"phase":"Running","podIP":"10.0.0.2"}}"#)
+        #expect(old.applyingMergePatch(patch) == new)
+        #expect(JSONValue.mergePatch(from: new, to: new) == nil)
+        #expect(JSONValue.mergePatch(from: "a", to: ["k": "v"]) == ["k": "v"])
+        // Applied to a different object (a counterpart), only the changed members move.
+        let other = try JSONValue.parse(#"{"metadata":{"name":"q","labels":{"b":"2","z":"9"}},"spec":{"nodeName":"n1"},"status":{"phase":"Pending"}}"#)
+        #expect(other.applyingMergePatch(patch).jsonString()
+            == #"{"metadata":{"name":"q","labels":{"z":"9","c":"3"}},"spec":{"nodeName":"n1","x":[1,2,3]},"status":{"phase":"Running","podIP":"10.0.0.2"}}"#)
+    }
+
     @Test("kubectl resource names resolve case-insensitively")
     func kinds() {
         for name in ["pods", "pod", "po", "Pod", "PODS"] { #expect(ResourceKind.lookup(name)?.kind == "Pod") }

@@ -9,6 +9,16 @@ public protocol IdentityGenerator: Sendable {
     func uid() -> String
     /// A 5-character suffix for `generateName`, from Kubernetes' alphabet (no vowels, no 0/1/3).
     func nameSuffix() -> String
+    /// The UID of a new object of `kind`; the store asks this one. The default is ``uid()``.
+    func uid(kind: String) -> String
+    /// A suffix for an object of `kind` in `namespace` generated from `prefix`; the store asks
+    /// this one. The default is ``nameSuffix()``.
+    func nameSuffix(kind: String, namespace: String, prefix: String) -> String
+}
+
+extension IdentityGenerator {
+    public func uid(kind: String) -> String { uid() }
+    public func nameSuffix(kind: String, namespace: String, prefix: String) -> String { nameSuffix() }
 }
 
 /// Formats 128 random bits as a version-4 UUID, and picks name suffixes as Kubernetes does.

@@ -38,10 +38,10 @@ extension Store {
         // BeforeCreate: system fields.
         var generatedName = false
         if object.name.isEmpty, let prefix = object.generateName, !prefix.isEmpty {
-            object.name = Self.generatedName(prefix: prefix, suffix: identities.nameSuffix())
+            object.name = Self.generatedName(prefix: prefix, suffix: identities.nameSuffix(kind: kind.kind, namespace: object.namespace, prefix: prefix))
             generatedName = true
         }
-        object.uid = identities.uid()
+        object.uid = identities.uid(kind: kind.kind)
         object.creationTimestamp = Timestamp(seconds: now.seconds)
         object.resourceVersion = nil
         object.deletionTimestamp = nil
@@ -66,7 +66,7 @@ extension Store {
             guard generatedName, attempts < 8, let prefix = object.generateName else {
                 throw StoreError.alreadyExists(kind.kind, object.name)
             }
-            object.name = Self.generatedName(prefix: prefix, suffix: identities.nameSuffix())
+            object.name = Self.generatedName(prefix: prefix, suffix: identities.nameSuffix(kind: kind.kind, namespace: object.namespace, prefix: prefix))
             attempts += 1
         }
         return try txn.append(EventDraft(time: now, type: .added, actor: context.actor, cause: context.cause, object: object.value))

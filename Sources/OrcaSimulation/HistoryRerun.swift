@@ -1,0 +1,223 @@
+public import Orca
+
+/// Runs controllers against a recorded history — Orca's own or one recorded from a real
+/// cluster — in place of the writers that recorded them, and reports where they diverge.
+///
+/// Every recorded event is either **replaced** (its writer is one the run stands in for, such as
+/// `kube-controller-manager` for Orca's Job controller) or **the world's** (a user, a scheduler, a
+/// kubelet): the world's events are applied to the run's log at their recorded time, and the
+/// controllers react on a virtual clock, as in a simulation (deliver, drain to quiescence, then
+/// the next event or timer). A replaced event is not applied; the controllers write their own.
+///
+/// An object a replaced writer created (a Job's pod) has a generated name and UID that the
+/// controllers cannot reproduce, so it is matched to one the controllers created: the same kind,
+/// namespace and controlling owner, the same name if there is one, else the earliest unmatched.
+/// A world event about such an object is applied to its counterpart as a change: the JSON merge
+/// patch between its recorded version and the one before (so a kubelet's status update lands on
+/// the pod Orca's controller made), with recorded UIDs translated to the counterparts'. Until an
+/// object has a counterpart, the world's events about it wait.
+///
+/// The report lists, per kind, the objects created on each side and how many were matched; and
+/// every object a replaced writer wrote whose end state differs from its counterpart's (names,
+/// UIDs, creation times, bookkeeping and ``Options/ignoring`` left out).
+public final class HistoryRerun: Sendable {
+    public let entries: [History.Entry]
+    public let options: Options
+    /// The run: its log, clock and controllers (install plugins here before ``run()``).
+    public let simulation: Simulation
+    let times: [Timestamp]
+    /// Each entry's writer (its `actor`, else ``History/writer(of:previous:)``, else `unknown`)
+    /// and whether the run replaces it.
+    let writers: [(name: String, replaced: Bool)]
+
+    public struct Options: Sendable {
+        /// Built-in controllers to run (names as in ``Simulation/controllerOrder``).
+        public var controllers: [String]
+        /// The recorded writers whose events the run replaces (see ``defaultReplaced(for:)``).
+        public var replacing: Set<String>
+        /// Seed for the UIDs and generated names the controllers create.
+        public var seed: UInt64 = 1
+        /// How long to keep the clock running after the last recorded event.
+        public var settle: Duration = .zero
+        /// Field paths left out of the end-state comparison, each with what lies below it
+        /// (`status.terminating`, `status.conditions[SuccessCriteriaMet]`, `metadata.labels`): for
+        /// fields the recording's Kubernetes version did not have.
+        public var ignoring: [String] = []
+        /// The control plane's settings (a scenario's `config:`; its `disabled` list is ignored:
+        /// ``controllers`` says what runs). A log simulated from a scenario re-runs faithfully only
+        /// with that scenario's settings, which the log does not hold.
+        public var config = SimulationConfig()
+
+        public init(controllers: [String], replacing: Set<String>? = nil) {
+            self.controllers = controllers
+            self.replacing = replacing ?? HistoryRerun.defaultReplaced(for: controllers)
+        }
+    }
+
+    /// Controllers that cannot stand in for a recorded writer: the simulated kubelet needs the
+    /// simulated nodes of a scenario.
+    public static let unsupported: Set<String> = ["kubelet", "kubelet-node"]
+
+    /// What a run of `controllers` replaces by default: their own actors (`controller/job`, as
+    /// Orca records them) and the process that runs them in Kubernetes (`kube-controller-manager`;
+    /// `default-scheduler` and `kube-scheduler` for the scheduler).
+    public static func defaultReplaced(for controllers: [String]) -> Set<String> {
+        var out: Set<String> = []
+        for name in controllers {
+            out.insert("controller/\(name)")
+            if name == "scheduler" {
+                out.formUnion(["scheduler", "default-scheduler", "kube-scheduler"])
+            } else {
+                out.insert("kube-controller-manager")
+            }
+        }
+        if controllers.contains("job") { out.insert("controller/job-orphans") }
+        if controllers.contains("nodelifecycle") { out.insert("controller/nodelifecycle-taints") }
+        return out
+    }
+
+    /// A bad option: an unknown or unsupported controller, an empty history.
+    public struct OptionError: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// Checks what ``init(entries:options:log:)`` checks, before a log is created for the run.
+    public static func validate(entries: [History.Entry], options: Options) throws(OptionError) {
+        guard !entries.isEmpty else { throw OptionError(message: "the history has no events") }
+        guard !options.controllers.isEmpty else { throw OptionError(message: "name at least one controller to run") }
+        let known = Simulation.controllerOrder.filter { !Self.unsupported.contains($0) }
+        for name in options.controllers where !known.contains(name) {
+            throw OptionError(message: "unknown controller \"\(name)\": use one of \(known.joined(separator: ", "))")
+        }
+    }
+
+    /// Sets up a run of `options.controllers` writing to `log` (which should be empty).
+    public init(entries: [History.Entry], options: Options, log: any EventLog) throws(OptionError) {
+        try Self.validate(entries: entries, options: options)
+        self.entries = entries
+        self.options = options
+        times = History.drafts(entries, nextSeq: 1, after: nil).map(\.time)
+        var latest: [String: JSONValue] = [:]
+        var writers: [(name: String, replaced: Bool)] = []
+        var created: [JSONValue] = []
+        for entry in entries {
+            let id = RerunState.id(of: entry.object)
+            let name = entry.actor ?? History.writer(of: entry.object, previous: latest[id]) ?? "unknown"
+            let replaced = options.replacing.contains(name)
+            if replaced, entry.type == .added, latest[id] == nil { created.append(entry.object) }
+            latest[id] = entry.type == .deleted ? JSONValue?.none : entry.object
+            writers.append((name, replaced))
+        }
+        self.writers = writers
+        var scenario = Scenario(file: "")
+        scenario.seed = options.seed
+        scenario.start = times.first ?? .zero
+        scenario.config = options.config
+        scenario.config.disabled = Set(Simulation.controllerOrder).subtracting(options.controllers)
+        simulation = Simulation(scenario: scenario, log: log, identities: RecordedIdentities(created: created, seed: options.seed))
+    }
+
+    /// Whether a change at `path` is left out: it is one of ``Options/ignoring`` or lies below one.
+    func ignores(_ path: String) -> Bool {
+        options.ignoring.contains { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "[") }
+    }
+
+    /// Replays the history into the run's log and compares the outcome.
+    public func run() async throws -> Report {
+        var state = RerunState(rerun: self)
+        for (index, entry) in entries.enumerated() {
+            // As in a simulation, the world's events of one instant are applied together, then
+            // the controllers drain; they also catch up before each event they replace (the
+            // recorded writer had seen everything before it).
+            if times[index] > state.clock.now() {
+                try await state.settle()
+                try await state.advance(to: times[index])
+            } else if writers[index].replaced {
+                try await state.settle()
+            }
+            try await state.process(entry, writer: writers[index].name, replaced: writers[index].replaced)
+        }
+        try await state.settle()
+        try await state.advance(to: (times.last ?? .zero).adding(options.settle))
+        try await state.settle()
+        return try state.report()
+    }
+}
+
+extension HistoryRerun {
+    /// The outcome of a run.
+    public struct Report: Sendable {
+        /// Recorded events of each writer (`unknown` when neither the event nor its object
+        /// says), and whether the run replaced them.
+        public struct Writer: Sendable, Hashable {
+            public var name: String
+            public var events: Int
+            public var replaced: Bool
+        }
+
+        /// Events one actor wrote to the run's log.
+        public struct ActorCount: Sendable, Hashable {
+            public var actor: String
+            public var events: Int
+        }
+
+        /// Objects of one kind created by the replaced writers (recorded) and by the controllers
+        /// (the run), and how many of them were matched.
+        public struct Creations: Sendable {
+            public var kind: String
+            public var recorded: Int
+            public var rerun: Int
+            public var matched: Int
+            /// Recorded objects no controller created a counterpart for.
+            public var unmatchedRecorded: [ObjectKey]
+            /// Objects the controllers created that no recorded object matched.
+            public var unmatchedRerun: [ObjectKey]
+            /// The earliest and latest of (counterpart's creation − recorded creation).
+            public var lag: ClosedRange<Duration>?
+            /// The history has events of this kind. When it has none (a history recorded by
+            /// watching Jobs and Pods holds no Events), what the controllers created of it is
+            /// listed but not a divergence.
+            public var inHistory: Bool
+        }
+
+        /// A recorded world event that could not be applied.
+        public struct Skipped: Sendable {
+            public var line: Int
+            public var key: ObjectKey
+            public var reason: String
+        }
+
+        /// An object a replaced writer wrote whose end state differs from its counterpart's.
+        public struct EndState: Sendable {
+            public var recorded: ObjectKey
+            /// The counterpart in the run (nil when there is none).
+            public var rerun: ObjectKey?
+            public var existsRecorded: Bool
+            public var existsInRerun: Bool
+            /// From the recorded end state to the run's.
+            public var changes: [CauseChain.Change]
+        }
+
+        /// Recorded events: all, the world's applied to the run, and those the run replaced (the
+        /// rest of the world's are in ``skipped``).
+        public var events: Int
+        public var applied: Int
+        public var replaced: Int
+        public var writers: [Writer]
+        public var skipped: [Skipped]
+        /// Events in the run's log, and those each controller of the run wrote.
+        public var rerunEvents: Int
+        public var rerunWrites: [ActorCount]
+        public var creations: [Creations]
+        /// Objects compared at the end (every object a replaced writer created or wrote).
+        public var compared: Int
+        public var endStates: [EndState]
+
+        /// True when an object of a kind the history records was left unmatched, or an end state
+        /// differs.
+        public var diverged: Bool {
+            !endStates.isEmpty || creations.contains { $0.inHistory && (!$0.unmatchedRecorded.isEmpty || !$0.unmatchedRerun.isEmpty) }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import ArgumentParser
+import Foundation
+import OrcaAPI
+import OrcaLMDB
+import OrcaLog
+import OrcaReplay
+import OrcaRuntime
+import OrcaSimulation
+
+struct Rerun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run controllers against a recorded history in place of the writers that recorded it, and show where they diverge.",
+        discussion: """
+            HISTORY is a history file (JSON Lines, or a Kubernetes audit log; - for standard input) \
+            or the data directory of an Orca log. Each recorded event is either replaced (its writer \
+            is one the controllers stand in for: by default their own actors and \
+            kube-controller-manager; a history without actors is attributed by its objects' \
+            managedFields) or the world's, applied at its recorded time while the controllers react \
+            on a virtual clock. Objects a replaced writer created are matched to the ones the \
+            controllers create (kind, namespace, owner; same name, else the earliest), and the \
+            world's later changes to them land on their counterparts. The run's log goes to --data; \
+            read it with get, log, why, diff. Exit status: 0 no divergence, 1 diverged (an object \
+            unmatched or an end state that differs), 2 on bad input.
+            """)
+
+    @Argument(help: "The recorded history: a file, - for standard input, or an Orca data directory.") var history: String
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "A built-in controller to run (repeatable or comma-separated), e.g. job.", valueName: "NAME"))
+    var controller: [String] = []
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "A recorded writer whose events the controllers replace (repeatable; default: the controllers' own actors and kube-controller-manager).",
+        valueName: "ACTOR"))
+    var replace: [String] = []
+    @Option(name: .long, help: "Seed for the UIDs and generated names the controllers create.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Keep the clock running this long after the last recorded event (Go duration).") var settle: String = "0s"
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "Leave a field (and what lies below it) out of the end-state comparison (repeatable), e.g. status.terminating.",
+        valueName: "PATH"))
+    var ignore: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Also run the controllers of a plugin library (repeatable).", valueName: "PATH"))
+    var plugin: [String] = []
+    @Option(name: .long, help: ArgumentHelp(
+        "Take the control plane's settings (config:) from this scenario, e.g. the one a simulated log came from.", valueName: "FILE"))
+    var scenario: String?
+    @Option(name: .shortAndLong, help: "text or json.") var output: String = "text"
+    @Option(help: "How many differing end states to list (text output).") var limit: Int = 20
+    @Flag(name: .long, help: "Replace the contents of a non-empty data directory.") var force = false
+    @OptionGroup var dataOptions: DataOptions
+
+    func run() async throws {
+        var diverged = false
+        try await reportingErrors {
+            do {
+                diverged = try await rerun()
+            } catch let error as CLIError {
+                throw CLIError(error.message, exitCode: 2)
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                throw CLIError(Output.describe(error), exitCode: 2)  // 1 means "diverged"
+            }
+        }
+        if diverged { throw ExitCode(1) }
+    }
+
+    func rerun() async throws -> Bool {
+        try checkTextOrJSON(output)
+        guard limit >= 0 else { throw CLIError("error: --limit must be 0 or more") }
+        guard let settleTime = Duration.parseGo(settle), settleTime >= .zero else {
+            throw CLIError("error: invalid --settle \"\(settle)\": use a Go duration such as 0s, 30s or 5m")
+        }
+        let entries = try readHistory()
+        let plugins = try Plugins.load(plugin)
+        var options = HistoryRerun.Options(controllers: controller.flatMap { $0.split(separator: ",").map(String.init) })
+        if !replace.isEmpty { options.replacing = Set(replace) }
+        options.seed = seed
+        options.settle = settleTime
+        options.ignoring = ignore
+        if let scenario { options.config = try Scenario.parse(try readInput(scenario), file: scenario).config }
+        if history != "-", URL(fileURLWithPath: history).standardizedFileURL == URL(fileURLWithPath: dataOptions.data).standardizedFileURL {
+            throw CLIError("error: --data must name another directory than the history's")
+        }
+        do {
+            try HistoryRerun.validate(entries: entries, options: options)
+        } catch {
+            throw CLIError("error: \(error.message)")
+        }
+        try prepareDataDirectory(dataOptions.data, force: force)
+        let log = try LMDBEventLog(path: dataOptions.data, options: .init(create: true, durability: .unsynced, commits: .inline, writeMap: true))
+        defer { log.close() }
+        let rerun = try HistoryRerun(entries: entries, options: options, log: log)
+        for (path, loaded) in plugins {
+            try loaded.register(from: path) { descriptor throws(RegistryError) in try rerun.simulation.install(descriptor) }
+        }
+        let report = try await rerun.run()
+        try log.sync()
+        print(output == "json" ? Self.json(report).prettyJSONString() : Self.text(report, history: history, data: dataOptions.data, limit: limit))
+        return report.diverged
+    }
+
+    /// A history file's entries, or an Orca log's records as entries.
+    func readHistory() throws -> [History.Entry] {
+        var isDirectory: ObjCBool = false
+        if history != "-", FileManager.default.fileExists(atPath: history, isDirectory: &isDirectory), isDirectory.boolValue {
+            return try DataOptions.openLog(at: history, create: false).readAll().map(History.Entry.init(record:))
+        }
+        do {
+            return try History.parse(try readInput(history))
+        } catch let error as History.LineError {
+            throw CLIError("error: \(history): \(error.description)")
+        }
+    }
+
+    static func text(_ r: HistoryRerun.Report, history: String, data: String, limit: Int) -> String {
+        var lines = ["\(history): \(r.events) recorded events; \(r.applied) applied, \(r.replaced) replaced by the run"
+            + (r.skipped.isEmpty ? "" : ", \(r.skipped.count) not applied")]
+        var rows = [["WRITER", "EVENTS", "IN THE RUN"]]
+        for writer in r.writers { rows.append([writer.name, String(writer.events), writer.replaced ? "replaced" : "applied"]) }
+        lines += Table.format(rows).split(separator: "\n").map { "  " + $0 }
+        let writes = r.rerunWrites.map { "\($0.actor) \($0.events)" }.joined(separator: ", ")
+        lines.append("the run: \(r.rerunEvents) events in \(data)" + (writes.isEmpty ? "" : "; written by the controllers: \(writes)"))
+        if !r.skipped.isEmpty {
+            lines.append("recorded events not applied: \(r.skipped.count)")
+            for s in r.skipped.prefix(limit) { lines.append("  line \(s.line): \(label(s.key)): \(s.reason)") }
+            if r.skipped.count > limit { lines.append("  … and \(r.skipped.count - limit) more (--limit)") }
+        }
+        lines.append("created by the replaced writers (recorded) and by the controllers (run):")
+        for c in r.creations where !c.inHistory {
+            lines.append("  \(c.kind): run \(c.rerun) (the history records none: not compared)")
+        }
+        for c in r.creations where c.inHistory {
+            var line = "  \(c.kind): recorded \(c.recorded), run \(c.rerun), matched \(c.matched)"
+            if let lag = c.lag { line += "; " + Self.lag(lag) }
+            lines.append(line)
+            if !c.unmatchedRecorded.isEmpty {
+                lines.append("    recorded, never created by the run: " + Self.names(c.unmatchedRecorded, limit: limit))
+            }
+            if !c.unmatchedRerun.isEmpty { lines.append("    created by the run, never recorded: " + Self.names(c.unmatchedRerun, limit: limit)) }
+        }
+        if r.creations.isEmpty { lines.append("  none") }
+        lines.append("end states: \(r.compared) objects compared, \(r.endStates.count) differ")
+        for state in r.endStates.prefix(limit) {
+            var title = "  \(label(state.recorded))"
+            if let other = state.rerun, other != state.recorded { title += " (in the run: \(other.name))" }
+            if !state.existsInRerun {
+                lines.append(title + (state.rerun == nil ? ": the run has no counterpart" : ": deleted in the run"))
+            } else if !state.existsRecorded {
+                lines.append(title + ": deleted in the history, not in the run")
+            } else {
+                lines.append(title + ":")
+                for change in state.changes.prefix(8) { lines.append("      \(change)") }
+                if state.changes.count > 8 { lines.append("      … and \(state.changes.count - 8) more") }
+            }
+        }
+        if r.endStates.count > limit { lines.append("  … and \(r.endStates.count - limit) more (--limit)") }
+        lines.append(r.diverged ? "diverged" : "no divergence")
+        return lines.joined(separator: "\n")
+    }
+
+    /// When the run created the matched counterparts, relative to the recorded creations.
+    static func lag(_ range: ClosedRange<Duration>) -> String {
+        func words(_ d: Duration) -> String {
+            d < .zero ? "\((Duration.zero - d).goString) earlier" : d == .zero ? "at the recorded time" : "\(d.goString) later"
+        }
+        if range.lowerBound == range.upperBound {
+            return range.lowerBound == .zero ? "all created at their recorded times" : "all created \(words(range.lowerBound))"
+        }
+        return "created from \(words(range.lowerBound)) to \(words(range.upperBound))"
+    }
+
+    static func names(_ keys: [ObjectKey], limit: Int) -> String {
+        keys.prefix(limit).map(\.name).joined(separator: ", ") + (keys.count > limit ? ", … (\(keys.count) in all)" : "")
+    }
+
+    static func json(_ r: HistoryRerun.Report) -> JSONValue {
+        func key(_ k: ObjectKey?) -> JSONValue {
+            guard let k else { return .null }
+            return ["kind": .string(k.kind), "namespace": .string(k.namespace), "name": .string(k.name)]
+        }
+        func seconds(_ d: Duration) -> JSONValue { .double(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
+        return [
+            "events": .int(Int64(r.events)), "applied": .int(Int64(r.applied)), "replaced": .int(Int64(r.replaced)),
+            "diverged": .bool(r.diverged),
+            "writers": .array(r.writers.map { ["name": .string($0.name), "events": .int(Int64($0.events)), "replaced": .bool($0.replaced)] }),
+            "skipped": .array(r.skipped.map { ["line": .int(Int64($0.line)), "object": key($0.key), "reason": .string($0.reason)] }),
+            "run": ["events": .int(Int64(r.rerunEvents)),
+                    "writes": .array(r.rerunWrites.map { ["actor": .string($0.actor), "events": .int(Int64($0.events))] })],
+            "creations": .array(r.creations.map { c in
+                var o: JSONObject = ["kind": .string(c.kind), "recorded": .int(Int64(c.recorded)), "run": .int(Int64(c.rerun)),
+                                     "matched": .int(Int64(c.matched)), "inHistory": .bool(c.inHistory),
+                                     "unmatchedRecorded": .array(c.unmatchedRecorded.map { key($0) }),
+                                     "unmatchedRun": .array(c.unmatchedRerun.map { key($0) })]
+                if let lag = c.lag { o["lagSeconds"] = ["min": seconds(lag.lowerBound), "max": seconds(lag.upperBound)] }
+                return .object(o)
+            }),
+            "compared": .int(Int64(r.compared)),
+            "endStates": .array(r.endStates.map { s in
+                ["recorded": key(s.recorded), "run": key(s.rerun), "existsRecorded": .bool(s.existsRecorded),
+                 "existsInRun": .bool(s.existsInRerun), "changes": changesJSON(s.changes)]
+            }),
+        ]
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Orca
+import OrcaLMDB
+import Testing
+@testable import OrcaSimulation
+
+/// Every controller a re-run can stand in for.
+let replaceableControllers = Simulation.controllerOrder.filter { !HistoryRerun.unsupported.contains($0) && $0 != "scheduler" }
+
+/// Simulates `file` of Tests/Scenarios into a temporary log and returns its records as history
+/// entries (as `orca rerun DIR` reads a log).
+func simulatedHistory(_ file: String) async throws -> (entries: [History.Entry], scenario: Scenario) {
+    let scenario = try loadScenario(file)
+    let (log, path) = try temporaryLog()
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try await Simulation(scenario: scenario, log: log).run()
+    return (try log.readAll().map(History.Entry.init(record:)), scenario)
+}
+
+/// Re-runs `entries` into a temporary log; returns the report and the run's records.
+func rerun(_ entries: [History.Entry], _ options: HistoryRerun.Options) async throws -> (HistoryRerun.Report, [EventRecord]) {
+    let (log, path) = try temporaryLog()
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let report = try await HistoryRerun(entries: entries, options: options, log: log).run()
+    return (report, try log.readAll())
+}
+
+@Suite("re-running controllers against a recorded history")
+struct HistoryRerunTests {
+    @Test("a log re-run with the code that wrote it is reproduced: every creation matched under its recorded name and UID, every end state the same",
+          arguments: ["replicaset.yaml", "job-completions.yaml", "node-dies.yaml", "daemonset-rolling-update.yaml", "endpoints.yaml",
+                      "garbage-collection.yaml", "taint-based-evictions.yaml", "pod-gc.yaml"])
+    func reproducesItself(_ file: String) async throws {
+        let (entries, scenario) = try await simulatedHistory(file)
+        var options = HistoryRerun.Options(controllers: replaceableControllers)
+        options.config = scenario.config
+        let (report, records) = try await rerun(entries, options)
+        #expect(!report.diverged, "\(file): \(report.endStates.map { "\($0.recorded): \($0.changes)" })")
+        #expect(report.skipped.isEmpty)
+        #expect(report.replaced > 0 && report.applied + report.replaced == entries.count)
+        for creation in report.creations {
+            #expect(creation.recorded == creation.rerun && creation.matched == creation.recorded, "\(file): \(creation.kind)")
+        }
+        // The controllers wrote as many events as the recorded ones they replaced, actor by actor.
+        var recorded: [String: Int] = [:]
+        for entry in entries where entry.actor.map(options.replacing.contains) == true { recorded[entry.actor ?? "", default: 0] += 1 }
+        #expect(Dictionary(uniqueKeysWithValues: report.rerunWrites.map { ($0.actor, $0.events) }) == recorded)
+        // Objects the controllers created got the recorded names and UIDs.
+        let createdByControllers = { (events: [(actor: String, type: EventType, key: ObjectKey, uid: String)]) in
+            Set(events.filter { $0.type == .added && options.replacing.contains($0.actor) }.map { "\($0.key) \($0.uid)" })
+        }
+        #expect(createdByControllers(entries.map { ($0.actor ?? "", $0.type, Unstructured($0.object).key, Unstructured($0.object).uid) })
+            == createdByControllers(records.map { ($0.actor, $0.type, $0.key, $0.uid) }))
+    }
+
+    @Test("two re-runs of one history give the same log")
+    func deterministic() async throws {
+        let (entries, scenario) = try await simulatedHistory("replicaset.yaml")
+        var options = HistoryRerun.Options(controllers: ["replicaset"])
+        options.config = scenario.config
+        let first = try await rerun(entries, options).1.map(History.line)
+        let second = try await rerun(entries, options).1.map(History.line)
+        #expect(first.count > entries.count / 2)
+        #expect(first == second)
+    }
+
+    @Test("the same controller with other settings diverges, and the report names the objects whose end state differs")
+    func divergesOnSettings() async throws {
+        // The scenario sets terminatedPodGCThreshold to 2; Kubernetes' default is 12,500.
+        let (entries, _) = try await simulatedHistory("pod-gc.yaml")
+        let (report, _) = try await rerun(entries, HistoryRerun.Options(controllers: ["podgc"]))
+        #expect(report.diverged)
+        #expect(report.endStates.map(\.recorded.name).sorted() == ["done-1", "done-2"])
+        #expect(report.endStates.allSatisfy { !$0.existsRecorded && $0.existsInRerun && $0.rerun == $0.recorded })
+    }
+
+    @Test("what the run never creates is reported: unmatched recorded objects, and the world's events about them")
+    func unmatched() async throws {
+        let (entries, _) = try await simulatedHistory("replicaset.yaml")
+        // The ReplicaSet controller's writes are replaced, but only the Job controller runs.
+        let options = HistoryRerun.Options(controllers: ["job"], replacing: ["controller/replicaset"])
+        let (report, _) = try await rerun(entries, options)
+        #expect(report.diverged)
+        let pods = try #require(report.creations.first { $0.kind == "Pod" })
+        #expect(pods.rerun == 0 && pods.matched == 0 && pods.recorded > 0 && pods.unmatchedRecorded.count == pods.recorded)
+        // The scheduler's and kubelets' events about those pods are listed, not silently dropped
+        // (the adopted orphan's are applied: the scenario created it).
+        let worldEvents = entries.filter {
+            $0.object["kind"] == "Pod" && Unstructured($0.object).name.hasPrefix("web-") && $0.actor != "controller/replicaset"
+        }
+        #expect(!worldEvents.isEmpty)
+        #expect(report.skipped.map(\.line) == worldEvents.map(\.line))
+        #expect(report.skipped.allSatisfy { $0.reason == "the run never created a counterpart" && $0.key.kind == "Pod" })
+    }
+
+    @Test("bad options are clear errors")
+    func badOptions() async throws {
+        let (entries, _) = try await simulatedHistory("phases.yaml")
+        let (log, path) = try temporaryLog()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func message(_ options: HistoryRerun.Options, _ entries: [History.Entry]) -> String? {
+            do {
+                _ = try HistoryRerun(entries: entries, options: options, log: log)
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        #expect(message(.init(controllers: ["jobs"]), entries)?.hasPrefix("unknown controller \"jobs\": use one of replicaset, job,") == true)
+        #expect(message(.init(controllers: ["kubelet"]), entries)?.hasPrefix("unknown controller \"kubelet\"") == true)
+        #expect(message(.init(controllers: []), entries) == "name at least one controller to run")
+        #expect(message(.init(controllers: ["job"]), []) == "the history has no events")
+        #expect(try log.latestSeq() == 0)
+    }
+}
