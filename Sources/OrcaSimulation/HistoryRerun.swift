@@ -85,7 +85,9 @@ public final class HistoryRerun: Sendable {
     /// Checks what ``init(entries:options:log:)`` checks, before a log is created for the run.
     public static func validate(entries: [History.Entry], options: Options) throws(OptionError) {
         guard !entries.isEmpty else { throw OptionError(message: "the history has no events") }
-        guard !options.controllers.isEmpty else { throw OptionError(message: "name at least one controller to run") }
+        guard !options.controllers.isEmpty || !options.replacing.isEmpty else {
+            throw OptionError(message: "name at least one controller to run, or (for a plugin's controllers) the recorded writers they replace")
+        }
         let known = Simulation.controllerOrder.filter { !Self.unsupported.contains($0) }
         for name in options.controllers where !known.contains(name) {
             throw OptionError(message: "unknown controller \"\(name)\": use one of \(known.joined(separator: ", "))")

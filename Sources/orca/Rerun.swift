@@ -25,7 +25,7 @@ struct Rerun: AsyncParsableCommand {
 
     @Argument(help: "The recorded history: a file, - for standard input, or an Orca data directory.") var history: String
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "A built-in controller to run (repeatable or comma-separated), e.g. job.", valueName: "NAME"))
+        "A built-in controller to run (repeatable or comma-separated), e.g. job; a plugin's run with --plugin.", valueName: "NAME"))
     var controller: [String] = []
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
         "A recorded writer whose events the controllers replace (repeatable; default: the controllers' own actors and kube-controller-manager).",

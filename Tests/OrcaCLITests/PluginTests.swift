@@ -149,6 +149,11 @@ struct PluginTests {
             exports.append(try run("orca", ["log", "--data", data, "-o", "json"]).stdout)
         }
         #expect(!exports[0].isEmpty && exports[0] == exports[1], "same scenario, same seed, same plugin: the same log")
+        // Re-run against the first log, the plugin alone stands in for what it recorded.
+        let rerun = try run("orca", ["rerun", dir.sub("run1"), "--plugin", pluginPath, "--replace", "controller/node-drain",
+                                     "--data", dir.sub("rerun")])
+        #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
+        #expect(rerun.stdout.contains("written by the controllers: controller/node-drain "), "\(rerun.stdout)")
     }
 
     func nodeOne(_ data: String) throws -> JSONValue? {

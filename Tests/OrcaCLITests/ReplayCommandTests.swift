@@ -144,9 +144,12 @@ struct ReplayCommandTests {
         let dir = TemporaryDirectory()
         let data = dir.sub("nd")
         #expect(try run("orca", ["simulate", repositoryRoot.appendingPathComponent("Tests/Scenarios/node-dies.yaml").path, "--data", data]).status == 0)
+        // The re-run of the recorded Kubernetes history, and a why on its log.
+        let history = try #require(sharedDirectory?.appendingPathComponent("histories/k8s-1.26-job-100.jsonl"))
+        let paths = ["/tmp/nd": data, "/tmp/rerun": dir.sub("rerun"), "../shared/histories/k8s-1.26-job-100.jsonl": history.path]
         // The listing of the end state is left out: its AGE column is measured from the wall clock.
-        let checked = try checkTranscripts(in: "Docs/Replay.md", directories: ["/tmp/nd": data]) { $0.starts(with: ["get", "pods", "-o", "wide", "--data"]) }
-        #expect(checked == 3)
+        let checked = try checkTranscripts(in: "Docs/Replay.md", directories: paths) { $0.starts(with: ["get", "pods", "-o", "wide", "--data"]) }
+        #expect(checked == 5)
     }
 
     @Test("Docs/CLI.md: the transcripts of why, diff and compare are what the commands print")
