@@ -18,22 +18,6 @@ public enum History {
         public var actor: String?
         public var seq: UInt64?
         public var cause: UInt64?
-
-        /// A record of a log as an entry (`line` is its seq), as `orca export` would print it.
-        public init(record: EventRecord) {
-            self.init(line: Int(clamping: record.seq), type: record.type, object: record.object, time: record.time,
-                      actor: record.actor, seq: record.seq, cause: record.cause)
-        }
-
-        init(line: Int, type: EventType, object: JSONValue, time: Timestamp?, actor: String?, seq: UInt64?, cause: UInt64?) {
-            self.line = line
-            self.type = type
-            self.object = object
-            self.time = time
-            self.actor = actor
-            self.seq = seq
-            self.cause = cause
-        }
     }
 
     /// A problem with one line; nothing of the history is imported.
@@ -186,5 +170,13 @@ public enum History {
     /// One human-readable line: `SEQ TIME TYPE kind/ns/name actor [cause]`.
     public static func text(_ record: EventRecord) -> String {
         "\(record.seq)\t\(record.time)\t\(record.type.rawValue)\t\(record.key)\t\(record.actor)" + (record.cause.map { "\tcause=\($0)" } ?? "")
+    }
+}
+
+extension History.Entry {
+    /// A record of a log as an entry (`line` is its seq), as `orca export` would print it.
+    public init(record: EventRecord) {
+        self.init(line: Int(clamping: record.seq), type: record.type, object: record.object, time: record.time,
+                  actor: record.actor, seq: record.seq, cause: record.cause)
     }
 }
