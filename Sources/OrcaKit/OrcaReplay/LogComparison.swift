@@ -26,12 +26,25 @@ public struct LogComparison: Sendable {
         public var changes: [CauseChain.Change]
     }
 
+    /// A number for each log.
+    public struct Counts: Sendable, Hashable {
+        public var first: UInt64
+        public var second: UInt64
+    }
+
+    /// How many events one actor wrote in each log.
+    public struct ActorCounts: Sendable, Hashable {
+        public var actor: String
+        public var first: Int
+        public var second: Int
+    }
+
     /// How many events each log holds.
-    public var counts: (first: UInt64, second: UInt64)
+    public var counts: Counts
     /// The first seq whose events differ; nil when the logs are identical.
     public var divergence: Divergence?
     /// Events written by each actor, in each log (actors in name order).
-    public var actors: [(actor: String, first: Int, second: Int)]
+    public var actors: [ActorCounts]
     /// The objects whose latest state differs, in key order.
     public var endStates: [EndState]
 
@@ -45,7 +58,7 @@ public struct LogComparison: Sendable {
     /// - Complexity: one pass over each log, reading every object (objects are built to be
     ///   compared only where the two records' cheap fields already agree).
     public static func compare(_ first: any EventLog, _ second: any EventLog) throws(LogError) -> LogComparison {
-        let counts = (first: try first.latestSeq(), second: try second.latestSeq())
+        let counts = Counts(first: try first.latestSeq(), second: try second.latestSeq())
         var divergence: Divergence?
         var actors: [String: (first: Int, second: Int)] = [:]
         var firstState: [ObjectKey: EventRecord] = [:]
@@ -84,7 +97,7 @@ public struct LogComparison: Sendable {
             endStates.append(EndState(key: key, first: x, second: y, changes: changes))
         }
         return LogComparison(counts: counts, divergence: divergence,
-                             actors: actors.sorted { $0.key < $1.key }.map { ($0.key, $0.value.first, $0.value.second) },
+                             actors: actors.sorted { $0.key < $1.key }.map { ActorCounts(actor: $0.key, first: $0.value.first, second: $0.value.second) },
                              endStates: endStates)
     }
 
