@@ -58,17 +58,29 @@ public final class HistoryRerun: Sendable {
     /// simulated nodes of a scenario.
     public static let unsupported: Set<String> = ["kubelet", "kubelet-node"]
 
+    /// The service account each built-in controller writes as in kube-controller-manager (with
+    /// `--use-service-account-credentials`, as kubeadm runs it): an audit log's user.
+    public static let serviceAccounts: [String: String] = [
+        "replicaset": "replicaset-controller", "job": "job-controller", "daemonset": "daemon-set-controller",
+        "endpoint": "endpoint-controller", "garbagecollector": "generic-garbage-collector", "podgc": "pod-garbage-collector",
+        "nodelifecycle": "node-controller", "taint-eviction-controller": "taint-eviction-controller",
+        "ttl-after-finished": "ttl-after-finished-controller",
+    ]
+
     /// What a run of `controllers` replaces by default: their own actors (`controller/job`, as
-    /// Orca records them) and the process that runs them in Kubernetes (`kube-controller-manager`;
-    /// `default-scheduler` and `kube-scheduler` for the scheduler).
+    /// Orca records them) and what writes for them in Kubernetes — `kube-controller-manager` (the
+    /// managedFields manager), `system:kube-controller-manager` and the controller's service
+    /// account (an audit log's users); for the scheduler `default-scheduler`, `kube-scheduler` and
+    /// `system:kube-scheduler`.
     public static func defaultReplaced(for controllers: [String]) -> Set<String> {
         var out: Set<String> = []
         for name in controllers {
             out.insert("controller/\(name)")
             if name == "scheduler" {
-                out.formUnion(["scheduler", "default-scheduler", "kube-scheduler"])
+                out.formUnion(["scheduler", "default-scheduler", "kube-scheduler", "system:kube-scheduler"])
             } else {
-                out.insert("kube-controller-manager")
+                out.formUnion(["kube-controller-manager", "system:kube-controller-manager"])
+                if let account = serviceAccounts[name] { out.insert("system:serviceaccount:kube-system:\(account)") }
             }
         }
         if controllers.contains("job") { out.insert("controller/job-orphans") }

@@ -113,3 +113,86 @@ struct HistoryRerunTests {
         #expect(try log.latestSeq() == 0)
     }
 }
+
+@Suite("re-running against a Kubernetes audit log")
+struct AuditRerunTests {
+    /// One audit.k8s.io/v1 event: `user` did `verb` and the API server answered with `object`.
+    static func audit(_ verb: String, _ user: String, at second: Int, _ object: JSONValue, subresource: String? = nil) -> String {
+        var event: JSONObject = [
+            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse", "stage": "ResponseComplete",
+            "verb": .string(verb), "user": ["username": .string(user)], "responseStatus": ["code": 200],
+            "stageTimestamp": .string("2026-03-01T10:00:0\(second).000000Z"), "responseObject": object,
+        ]
+        if let subresource { event["objectRef"] = ["subresource": .string(subresource)] }
+        return JSONValue.object(event).jsonString()
+    }
+
+    static let jobUID = "0d5f6a4e-1111-4a4a-8a8a-000000000001"
+    static let podUID = "0d5f6a4e-2222-4a4a-8a8a-000000000002"
+
+    static func job(status: JSONValue = [:]) throws -> JSONValue {
+        var job = try JSONValue.parse("""
+        {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"pi","namespace":"default","uid":"\(jobUID)","generation":1,
+         "creationTimestamp":"2026-03-01T10:00:00Z","labels":{"batch.kubernetes.io/controller-uid":"\(jobUID)","batch.kubernetes.io/job-name":"pi","controller-uid":"\(jobUID)","job-name":"pi"}},
+         "spec":{"parallelism":1,"completions":1,"backoffLimit":6,"completionMode":"NonIndexed","suspend":false,"podReplacementPolicy":"TerminatingOrFailed",
+          "selector":{"matchLabels":{"batch.kubernetes.io/controller-uid":"\(jobUID)"}},
+          "template":{"metadata":{"labels":{"batch.kubernetes.io/controller-uid":"\(jobUID)","batch.kubernetes.io/job-name":"pi","controller-uid":"\(jobUID)","job-name":"pi"}},
+           "spec":{"restartPolicy":"Never","containers":[{"name":"pi","image":"perl","resources":{},"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"Always"}],
+            "terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","securityContext":{},"schedulerName":"default-scheduler"}}}}
+        """)
+        job["status"] = status
+        return job
+    }
+
+    static func pod(phase: String?, finalizers: Bool = true) throws -> JSONValue {
+        var pod = try JSONValue.parse("""
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"pi-x7k2p","generateName":"pi-","namespace":"default","uid":"\(podUID)",
+         "creationTimestamp":"2026-03-01T10:00:00Z","labels":{"batch.kubernetes.io/controller-uid":"\(jobUID)","batch.kubernetes.io/job-name":"pi","controller-uid":"\(jobUID)","job-name":"pi"},
+         "ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"pi","uid":"\(jobUID)","controller":true,"blockOwnerDeletion":true}]},
+         "spec":{"restartPolicy":"Never","containers":[{"name":"pi","image":"perl"}]},"status":{"phase":"Pending"}}
+        """)
+        if finalizers { pod[path: ["metadata", "finalizers"]] = ["batch.kubernetes.io/job-tracking"] }
+        if let phase {
+            pod[path: ["spec", "nodeName"]] = "n1"
+            pod["status"] = ["phase": .string(phase), "hostIP": "10.0.0.1", "podIP": "10.244.1.2"]
+        }
+        return pod
+    }
+
+    @Test("writers come from the audit log's users; the job-controller service account's writes are replaced by Orca's Job controller")
+    func auditLog() async throws {
+        let text = [
+            Self.audit("create", "alice", at: 0, try Self.job()),
+            Self.audit("create", "system:serviceaccount:kube-system:job-controller", at: 0, try Self.pod(phase: nil)),
+            Self.audit("patch", "system:node:n1", at: 1, try Self.pod(phase: "Running"), subresource: "status"),
+            Self.audit("patch", "system:node:n1", at: 4, try Self.pod(phase: "Succeeded"), subresource: "status"),
+            Self.audit("update", "system:serviceaccount:kube-system:job-controller", at: 5, try Self.pod(phase: "Succeeded", finalizers: false)),
+            Self.audit("update", "system:serviceaccount:kube-system:job-controller", at: 5,
+                       try Self.job(status: ["succeeded": 1, "startTime": "2026-03-01T10:00:00Z", "completionTime": "2026-03-01T10:00:05Z"])),
+        ].joined(separator: "\n")
+        let entries = try History.parse(text)
+        #expect(entries.map(\.actor) == ["alice", "system:serviceaccount:kube-system:job-controller", "system:node:n1", "system:node:n1",
+                                         "system:serviceaccount:kube-system:job-controller", "system:serviceaccount:kube-system:job-controller"])
+        #expect(entries.map(\.type) == [.added, .added, .modified, .modified, .modified, .modified])
+        let (log, path) = try temporaryLog()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let report = try await HistoryRerun(entries: entries, options: .init(controllers: ["job"]), log: log).run()
+        #expect(report.replaced == 3 && report.applied == 3 && report.skipped.isEmpty)
+        let pods = try #require(report.creations.first { $0.kind == "Pod" })
+        #expect(pods.recorded == 1 && pods.rerun == 1 && pods.matched == 1)
+        // The run's pod has the recorded name and UID, the kubelet's status, and no finalizer left.
+        let pod = try #require(try log.current(ObjectKey(kind: "Pod", namespace: "default", name: "pi-x7k2p")))
+        #expect(pod.uid == Self.podUID && pod.object[path: ["status", "phase"]] == "Succeeded" && pod.object[path: ["spec", "nodeName"]] == "n1")
+        #expect(pod.object[path: ["metadata", "finalizers"]] == nil)
+        let job = try #require(try log.current(ObjectKey(kind: "Job", namespace: "default", name: "pi")))
+        #expect(job.object[path: ["status", "succeeded"]] == 1)
+        #expect(job.object[path: ["status", "conditions"]]?.arrayValue?.contains { $0["type"] == "Complete" && $0["status"] == "True" } == true)
+        // This hand-made recording leaves out what the API server and the controller add (the
+        // pod's defaults, the Job's conditions): the end states differ exactly there.
+        #expect(report.endStates.map(\.recorded.name) == ["pi", "pi-x7k2p"])
+        let podChanges = report.endStates.first { $0.recorded.kind == "Pod" }?.changes.map(\.path) ?? []
+        #expect(!podChanges.isEmpty && podChanges.allSatisfy { $0.hasPrefix("spec.") || $0 == "status.qosClass" }, "\(podChanges)")
+        let jobChanges = report.endStates.first { $0.recorded.kind == "Job" }?.changes.map(\.path) ?? []
+        #expect(jobChanges.contains("status.conditions") && !jobChanges.contains("status.succeeded"), "\(jobChanges)")
+    }
+}
