@@ -58,11 +58,7 @@ struct RerunState {
     var scanned: UInt64 = 0
     var rerunCreated: [String: [ObjectKey]] = [:]
     var lags: [String: [Duration]] = [:]
-    var writers: [String: (events: Int, replaced: Bool)] = [:]
     var skipped: [HistoryRerun.Report.Skipped] = []
-    /// The world's events (applied, or skipped).
-    var world = 0
-    var replaced = 0
 
     init(rerun: HistoryRerun) {
         self.rerun = rerun
@@ -110,8 +106,6 @@ struct RerunState {
         let id = Self.id(of: object)
         let key = Unstructured(object).key
         let previous = recorded[id]
-        writers[writer, default: (0, isReplaced)].events += 1
-        if isReplaced { replaced += 1 } else { world += 1 }
 
         guard let previous, previous.latest != nil else {
             // The object's first version (or first since a deletion).
@@ -360,10 +354,12 @@ extension RerunState {
             }
         }
         skipped.sort { $0.line < $1.line }
+        var writers: [String: Report.Writer] = [:]
+        for writer in rerun.writers { writers[writer.name, default: Report.Writer(name: writer.name, events: 0, replaced: writer.replaced)].events += 1 }
+        let replaced = rerun.writers.filter(\.replaced).count
         return Report(
-            events: rerun.entries.count, applied: world - skipped.count, replaced: replaced,
-            writers: writers.map { Report.Writer(name: $0.key, events: $0.value.events, replaced: $0.value.replaced) }
-                .sorted { ($0.events, $1.name) > ($1.events, $0.name) },
+            events: rerun.entries.count, applied: rerun.entries.count - replaced - skipped.count, replaced: replaced,
+            writers: writers.values.sorted { ($0.events, $1.name) > ($1.events, $0.name) },
             skipped: skipped, rerunEvents: Int(try log.latestSeq()),
             rerunWrites: actorCounts.map { Report.ActorCount(actor: $0.key, events: $0.value) }.sorted { $0.actor < $1.actor },
             creations: creations, compared: compared, endStates: endStates)

@@ -27,9 +27,9 @@ func rerun(_ entries: [History.Entry], _ options: HistoryRerun.Options) async th
 
 @Suite("re-running controllers against a recorded history")
 struct HistoryRerunTests {
+    /// Every scenario but the one whose delayed watch (a scenario step) no log records.
     @Test("a log re-run with the code that wrote it is reproduced: every creation matched under its recorded name and UID, every end state the same",
-          arguments: ["replicaset.yaml", "job-completions.yaml", "node-dies.yaml", "daemonset-rolling-update.yaml", "endpoints.yaml",
-                      "garbage-collection.yaml", "taint-based-evictions.yaml", "pod-gc.yaml"])
+          arguments: scenarioFiles.filter { $0 != "replicaset-delayed-watch.yaml" })
     func reproducesItself(_ file: String) async throws {
         let (entries, scenario) = try await simulatedHistory(file)
         var options = HistoryRerun.Options(controllers: replaceableControllers)
@@ -45,7 +45,9 @@ struct HistoryRerunTests {
         var recorded: [String: Int] = [:]
         for entry in entries where entry.actor.map(options.replacing.contains) == true { recorded[entry.actor ?? "", default: 0] += 1 }
         #expect(Dictionary(uniqueKeysWithValues: report.rerunWrites.map { ($0.actor, $0.events) }) == recorded)
-        // Objects the controllers created got the recorded names and UIDs.
+        // Objects the controllers created got the recorded names and UIDs — unless the recording
+        // holds creations a quota rejected: they used up a name and UID the log never shows.
+        guard file != "replicaset-quota-and-burst.yaml" else { return }
         let createdByControllers = { (events: [(actor: String, type: EventType, key: ObjectKey, uid: String)]) in
             Set(events.filter { $0.type == .added && options.replacing.contains($0.actor) }.map { "\($0.key) \($0.uid)" })
         }
