@@ -310,6 +310,60 @@ struct RerunState {
 }
 
 extension RerunState {
+    /// What differs between a recorded version and the run's (nil: no object), as the end-state
+    /// comparison sees it.
+    func differences(_ recorded: JSONValue?, _ run: JSONValue?) -> [CauseChain.Change] {
+        CauseChain.changes(from: recorded.map { Self.withoutResourceVersions(Self.identityless(translated($0))) },
+                           to: run.map { Self.withoutResourceVersions(Self.identityless($0)) })
+            .filter { !rerun.ignores($0.path) }
+    }
+
+    /// Sets each differing end state's ``HistoryRerun/Report/EndState/since``: walking both
+    /// sides' versions of the object in time, the first moment after which the fields that differ
+    /// at the end (or fields above or below them) never agree again; nil when they never agreed.
+    func dateDivergences(_ endStates: inout [HistoryRerun.Report.EndState]) throws {
+        guard !endStates.isEmpty else { return }
+        typealias Version = (time: Timestamp, object: JSONValue?)
+        let wanted = Set(endStates.map(\.recorded))
+        var recordedVersions: [ObjectKey: [Version]] = [:]
+        for (entry, time) in zip(rerun.entries, rerun.times) {
+            let key = Unstructured(entry.object).key
+            guard wanted.contains(key) else { continue }
+            recordedVersions[key, default: []].append((time, entry.type == .deleted ? nil : entry.object))
+        }
+        let runKeys = Dictionary(endStates.compactMap { state in state.rerun.map { ($0, state.recorded) } }, uniquingKeysWith: { a, _ in a })
+        var runVersions: [ObjectKey: [Version]] = [:]
+        try log.scan { batch in
+            for record in batch {
+                guard let key = runKeys[record.key] else { continue }
+                runVersions[key, default: []].append((record.time, record.type == .deleted ? nil : record.object))
+            }
+            return true
+        }
+        for i in endStates.indices {
+            let key = endStates[i].recorded
+            let a = recordedVersions[key] ?? []
+            let b = runVersions[key] ?? []
+            let moments = Set(a.map(\.time) + b.map(\.time)).sorted()
+            let paths = endStates[i].changes.map(\.path)
+            func related(_ path: String) -> Bool {
+                path.isEmpty || paths.contains { q in
+                    q == path || q.hasPrefix(path + ".") || q.hasPrefix(path + "[") || path.hasPrefix(q + ".") || path.hasPrefix(q + "[")
+                }
+            }
+            var lastAgreement: Int?
+            var ia = -1, ib = -1
+            for (m, moment) in moments.enumerated() {
+                while ia + 1 < a.count, a[ia + 1].time <= moment { ia += 1 }
+                while ib + 1 < b.count, b[ib + 1].time <= moment { ib += 1 }
+                let x = ia >= 0 ? a[ia].object : nil
+                let y = ib >= 0 ? b[ib].object : nil
+                if x != nil || y != nil, !differences(x, y).contains(where: { related($0.path) }) { lastAgreement = m }
+            }
+            if let last = lastAgreement, last + 1 < moments.count { endStates[i].since = moments[last + 1] }
+        }
+    }
+
     func report() throws -> HistoryRerun.Report {
         typealias Report = HistoryRerun.Report
         var actorCounts: [String: Int] = [:]
@@ -339,13 +393,12 @@ extension RerunState {
             compared += 1
             let counterpart = counterparts[id]
             let final = try counterpart.flatMap { target in try log.current(target.key).flatMap { $0.uid == target.uid ? $0.object : nil } }
-            let changes = CauseChain.changes(from: object.latest.map { Self.withoutResourceVersions(Self.identityless(translated($0))) },
-                                             to: final.map { Self.withoutResourceVersions(Self.identityless($0)) })
-                .filter { !rerun.ignores($0.path) }
+            let changes = differences(object.latest, final)
             guard !changes.isEmpty else { continue }
             endStates.append(Report.EndState(recorded: object.key, rerun: counterpart?.key, existsRecorded: object.latest != nil,
-                                             existsInRerun: final != nil, changes: changes))
+                                             existsInRerun: final != nil, changes: changes, since: nil))
         }
+        try dateDivergences(&endStates)
         var skipped = skipped
         for id in order {
             for event in held[id] ?? [] {

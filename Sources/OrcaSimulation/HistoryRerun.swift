@@ -211,6 +211,11 @@ extension HistoryRerun {
             public var existsInRerun: Bool
             /// From the recorded end state to the run's.
             public var changes: [CauseChain.Change]
+            /// When the fields in ``changes`` began to differ for good: the first moment after the
+            /// two sides' versions last agreed on them (and on the fields above and below them);
+            /// nil when they never agreed.
+            /// `orca why … --at-time` on the run's log says what the controllers did then.
+            public var since: Timestamp?
         }
 
         /// Recorded events: all, the world's applied to the run, and those the run replaced (the

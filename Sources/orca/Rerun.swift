@@ -142,6 +142,7 @@ struct Rerun: AsyncParsableCommand {
         for state in r.endStates.prefix(limit) {
             var title = "  \(label(state.recorded))"
             if let other = state.rerun, other != state.recorded { title += " (in the run: \(other.name))" }
+            title += state.since.map { ", different since \($0.rfc3339)" } ?? ", never the same"
             if !state.existsInRerun {
                 lines.append(title + (state.rerun == nil ? ": the run has no counterpart" : ": deleted in the run"))
             } else if !state.existsRecorded {
@@ -196,7 +197,8 @@ struct Rerun: AsyncParsableCommand {
             "compared": .int(Int64(r.compared)),
             "endStates": .array(r.endStates.map { s in
                 ["recorded": key(s.recorded), "run": key(s.rerun), "existsRecorded": .bool(s.existsRecorded),
-                 "existsInRun": .bool(s.existsInRerun), "changes": changesJSON(s.changes)]
+                 "existsInRun": .bool(s.existsInRerun), "changes": changesJSON(s.changes),
+                 "since": s.since.map { .string($0.rfc3339) } ?? .null]
             }),
         ]
     }

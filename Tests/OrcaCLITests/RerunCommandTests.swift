@@ -38,6 +38,12 @@ struct RerunCommandTests {
         #expect(pod.status == 0)
         #expect(try JSONValue.parse(pod.stdout)[path: ["status", "phase"]] == "Succeeded")
 
+        #expect(states.first?["since"] == .null)  // `terminating` is written from the first status update on
+        // Without the newer fields, the completion a second early is the difference, since then.
+        let newer = Self.newerThan126.flatMap { ["--ignore", $0] }
+        let timing = try run("orca", ["rerun", history.path, "--controller", "job", "--data", dir.sub("timing"), "-o", "json"] + newer)
+        let timed = try JSONValue.parse(timing.stdout)["endStates"]?.arrayValue ?? []
+        #expect(timed.count == 1 && timed.first?["since"] == "2026-11-21T19:19:05Z")
         let ignoring = (Self.newerThan126 + Self.timing).flatMap { ["--ignore", $0] }
         let same = try run("orca", ["rerun", history.path, "--controller", "job", "--data", dir.sub("run"), "--force"] + ignoring)
         #expect(same.status == 0, "\(same.stdout)")
@@ -53,7 +59,7 @@ struct RerunCommandTests {
         #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
         let other = try run("orca", ["rerun", dir.sub("sim"), "--controller", "podgc", "--data", dir.sub("b")])
         #expect(other.status == 1)
-        #expect(other.stdout.contains("  Pod default/done-1: deleted in the history, not in the run\n"))
+        #expect(other.stdout.contains("  Pod default/done-1, different since 2026-01-01T00:00:20Z: deleted in the history, not in the run\n"))
     }
 
     @Test("bad input exits 2 with a clear error and writes no log")

@@ -74,6 +74,8 @@ struct HistoryRerunTests {
         #expect(report.diverged)
         #expect(report.endStates.map(\.recorded.name).sorted() == ["done-1", "done-2"])
         #expect(report.endStates.allSatisfy { !$0.existsRecorded && $0.existsInRerun && $0.rerun == $0.recorded })
+        // They were the same until pod GC's pass at 20 s deleted them in the recording.
+        #expect(report.endStates.allSatisfy { $0.since == Timestamp(rfc3339: "2026-01-01T00:00:20Z") })
     }
 
     @Test("what the run never creates is reported: unmatched recorded objects, and the world's events about them")
