@@ -114,8 +114,8 @@ struct Rerun: AsyncParsableCommand {
     static func text(_ r: HistoryRerun.Report, history: String, data: String, limit: Int) -> String {
         var lines = ["\(history): \(r.events) recorded events; \(r.applied) applied, \(r.replaced) replaced by the run"
             + (r.skipped.isEmpty ? "" : ", \(r.skipped.count) not applied")]
-        var rows = [["WRITER", "EVENTS", "IN THE RUN"]]
-        for writer in r.writers { rows.append([writer.name, String(writer.events), writer.replaced ? "replaced" : "applied"]) }
+        var rows = [["WRITER", "EVENTS", "ROLE"]]
+        for writer in r.writers { rows.append([writer.name, String(writer.events), writer.replaced ? "replaced by the run" : "the world"]) }
         lines += Table.format(rows).split(separator: "\n").map { "  " + $0 }
         let writes = r.rerunWrites.map { "\($0.actor) \($0.events)" }.joined(separator: ", ")
         lines.append("the run: \(r.rerunEvents) events in \(data)" + (writes.isEmpty ? "" : "; written by the controllers: \(writes)"))
