@@ -140,10 +140,12 @@ public struct ReplicaSetController: Reconciler {
         let minReady = rs.spec.minReadySeconds ?? 0
         let templateLabels = rs.spec.template.metadata.labels
         var status = rs.status
+        // As apps/v1 serialises ReplicaSetStatus: `replicas` always, the other counts omitted at 0.
+        func omittingZero(_ n: Int) -> Int? { n == 0 ? nil : n }
         status.replicas = pods.count
-        status.fullyLabeledReplicas = pods.filter { pod in templateLabels.allSatisfy { pod.metadata.labels[$0.key] == $0.value } }.count
-        status.readyReplicas = pods.filter(PodUtil.isReady).count
-        status.availableReplicas = pods.filter { PodUtil.isAvailable($0, minReadySeconds: minReady, now: now) }.count
+        status.fullyLabeledReplicas = omittingZero(pods.filter { pod in templateLabels.allSatisfy { pod.metadata.labels[$0.key] == $0.value } }.count)
+        status.readyReplicas = omittingZero(pods.filter(PodUtil.isReady).count)
+        status.availableReplicas = omittingZero(pods.filter { PodUtil.isAvailable($0, minReadySeconds: minReady, now: now) }.count)
         status.observedGeneration = rs.metadata.generation
         var conditions = status.conditions
         if let manageError {
@@ -156,6 +158,8 @@ public struct ReplicaSetController: Reconciler {
         }
         status.conditions = conditions
         if status.raw["conditions"]?.arrayValue?.isEmpty == true { status.raw["conditions"] = nil }
+        status.raw = status.raw.ordered(first: ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas",
+                                                "observedGeneration", "conditions"])
         if status != rs.status {
             var updated = rs
             updated.status = status

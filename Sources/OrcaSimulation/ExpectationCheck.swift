@@ -45,7 +45,9 @@ extension Expectation {
 
     /// `actual` holds everything `expected` says: objects recursively, every element of an
     /// expected list matching some element of the actual list, scalars equal (numbers and their
-    /// strings compare equal). An empty expected list means an empty or absent list.
+    /// strings compare equal). An empty expected list means an empty or absent list, and an
+    /// absent field holds its zero value (0, false, ""), as the API omits those fields
+    /// (`readyReplicas: 0` holds for a ReplicaSet whose status has no readyReplicas).
     static func contains(_ actual: JSONValue?, _ expected: JSONValue) -> Bool {
         switch expected {
         case .object(let e):
@@ -58,7 +60,7 @@ extension Expectation {
         case .null:
             return actual == nil || actual == .null
         default:
-            guard let actual else { return false }
+            guard let actual else { return expected == 0 || expected == false || expected == "" }
             if actual == expected { return true }
             return (actual.stringValue ?? actual.jsonString()) == (expected.stringValue ?? expected.jsonString())
         }

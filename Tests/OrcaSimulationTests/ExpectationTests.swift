@@ -13,4 +13,14 @@ import Testing
         #expect(Expectation.contains(actual, try JSONValue.parse(#"{"missing":[]}"#)))
         #expect(!Expectation.contains(actual, try JSONValue.parse(#"{"conditions":[]}"#)))
     }
+
+    @Test("an absent field holds its zero value, as the API omits zero counts (readyReplicas: 0), false and empty strings")
+    func absentIsZero() throws {
+        let status = try JSONValue.parse(#"{"replicas":0,"observedGeneration":2}"#)
+        #expect(Expectation.contains(status, try JSONValue.parse(#"{"replicas":0,"readyReplicas":0,"observedGeneration":2}"#)))
+        #expect(Expectation.contains(status, try JSONValue.parse(#"{"paused":false,"reason":""}"#)))
+        #expect(!Expectation.contains(status, try JSONValue.parse(#"{"readyReplicas":1}"#)))
+        #expect(!Expectation.contains(status, try JSONValue.parse(#"{"reason":"X"}"#)))
+        #expect(!Expectation.contains(status, try JSONValue.parse(#"{"spec":{}}"#)))  // an absent object is not an empty one
+    }
 }

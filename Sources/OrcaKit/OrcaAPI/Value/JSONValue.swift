@@ -61,6 +61,16 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         }
     }
 
+    /// The same members with `keys` first, in that order (those present), then the others in
+    /// their order: how Go serialises a struct's fields, for a controller that rewrites a status.
+    public func ordered(first keys: [String]) -> JSONObject {
+        var out = JSONObject()
+        out.reserveCapacity(entries.count)
+        for key in keys { if let value = self[key] { out.appendUnchecked(key, value) } }
+        for entry in entries where !keys.contains(entry.key) { out.appendUnchecked(entry.key, entry.value) }
+        return out
+    }
+
     /// Appends without checking for a duplicate key (for decoders that already know).
     mutating func appendUnchecked(_ key: String, _ value: JSONValue) { entries.append((key, value)) }
     mutating func reserveCapacity(_ n: Int) { entries.reserveCapacity(n) }
