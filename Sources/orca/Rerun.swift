@@ -14,8 +14,8 @@ struct Rerun: AsyncParsableCommand {
             HISTORY is a history file (JSON Lines, or a Kubernetes audit log; - for standard input) \
             or the data directory of an Orca log. Each recorded event is either replaced (its writer \
             is one the controllers stand in for: by default their own actors and \
-            kube-controller-manager; a history without actors is attributed by its objects' \
-            managedFields) or the world's, applied at its recorded time while the controllers react \
+            kube-controller-manager, or its users in an audit log; a history without actors is \
+            attributed by its objects' managedFields) or the world's, applied at its recorded time while the controllers react \
             on a virtual clock. Objects a replaced writer created are matched to the ones the \
             controllers create (kind, namespace, owner; same name, else the earliest), and the \
             world's later changes to them land on their counterparts. The run's log goes to --data; \
@@ -31,7 +31,7 @@ struct Rerun: AsyncParsableCommand {
         "A recorded writer whose events the controllers replace (repeatable; default: the controllers' own actors and kube-controller-manager).",
         valueName: "ACTOR"))
     var replace: [String] = []
-    @Option(name: .long, help: "Seed for the UIDs and generated names the controllers create.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Seed for the UIDs and generated names the controllers create past the recorded ones.") var seed: String = "1"
     @Option(name: .long, help: "Keep the clock running this long after the last recorded event (Go duration).") var settle: String = "0s"
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
         "Leave a field (and what lies below it) out of the end-state comparison (repeatable), e.g. status.terminating.",
@@ -69,6 +69,7 @@ struct Rerun: AsyncParsableCommand {
         guard let settleTime = Duration.parseGo(settle), settleTime >= .zero else {
             throw CLIError("error: invalid --settle \"\(settle)\": use a Go duration such as 0s, 30s or 5m")
         }
+        guard let seed = UInt64(seed) else { throw CLIError("error: invalid --seed \"\(seed)\": use a non-negative integer") }
         let entries = try readHistory()
         let plugins = try Plugins.load(plugin)
         var options = HistoryRerun.Options(controllers: controller.flatMap { $0.split(separator: ",").map(String.init) })
