@@ -112,15 +112,15 @@ public final class HistoryRerun: Sendable {
         self.entries = entries
         self.options = options
         times = History.drafts(entries, nextSeq: 1, after: nil).map(\.time)
-        var latest: [String: JSONValue] = [:]
+        var live: Set<String> = []
         var writers: [(name: String, replaced: Bool)] = []
         var created: [JSONValue] = []
-        for entry in entries {
+        for entry in History.attributingWriters(entries) {
             let id = RerunState.id(of: entry.object)
-            let name = entry.actor ?? History.writer(of: entry.object, previous: latest[id]) ?? "unknown"
+            let name = entry.actor ?? "unknown"
             let replaced = options.replacing.contains(name)
-            if replaced, entry.type == .added, latest[id] == nil { created.append(entry.object) }
-            latest[id] = entry.type == .deleted ? JSONValue?.none : entry.object
+            if replaced, entry.type == .added, !live.contains(id) { created.append(entry.object) }
+            if entry.type == .deleted { live.remove(id) } else { live.insert(id) }
             writers.append((name, replaced))
         }
         self.writers = writers

@@ -10,17 +10,20 @@ struct Import: AsyncParsableCommand {
         discussion: "Every line is validated first; a bad line is reported with its number and nothing is imported.")
 
     @Argument(help: "The history file, or - for standard input.") var file: String
+    @Flag(name: .long, help: "Name the writer of each event without an actor from its object's managedFields (the manager whose entry the write changed) instead of `import`.")
+    var attribute = false
     @OptionGroup var dataOptions: DataOptions
 
     func run() async throws {
         try await reportingErrors {
             let text = try readInput(file)
-            let entries: [History.Entry]
+            let parsed: [History.Entry]
             do {
-                entries = try History.parse(text)
+                parsed = try History.parse(text)
             } catch let error as History.LineError {
                 throw CLIError("error: \(file): \(error.description); nothing was imported")
             }
+            let entries = attribute ? History.attributingWriters(parsed) : parsed
             let log = try dataOptions.openLog(create: true)
             let latest = try log.latestSeq()
             let previousTime = latest > 0 ? try log.read(from: latest, limit: 1).first?.time : nil

@@ -40,6 +40,21 @@ extension History {
         return nil
     }
 
+    /// `entries` with each missing `actor` filled in by ``writer(of:previous:)`` from the
+    /// previous entry of the same object (by UID, else by kind, namespace and name); still nil
+    /// where managedFields say nothing.
+    public static func attributingWriters(_ entries: [Entry]) -> [Entry] {
+        var latest: [String: JSONValue] = [:]
+        return entries.map { entry in
+            var entry = entry
+            let object = Unstructured(entry.object)
+            let id = object.uid.isEmpty ? "key:" + object.key.description : object.uid
+            if entry.actor == nil { entry.actor = writer(of: entry.object, previous: latest[id]) }
+            if entry.type == .deleted { latest[id] = nil } else { latest[id] = entry.object }
+            return entry
+        }
+    }
+
     /// `status.conditions[Ready].status` → `["f:status", "f:conditions"]`: the fieldsV1 keys down
     /// to the first list (list items are keyed by their content there, which a path does not
     /// name).
