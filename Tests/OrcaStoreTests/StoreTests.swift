@@ -215,6 +215,7 @@ struct StoreCreateTests {
          template: {metadata: {labels: {app: web}}, spec: {containers: [{name: app, image: nginx}]}}}}
         """))
         #expect(rs.value[path: ["spec", "template", "spec", "enableServiceLinks"]] == nil)
+        #expect(rs.value[path: ["spec", "template", "metadata"]]?.jsonString() == #"{"creationTimestamp":null,"labels":{"app":"web"}}"#)
         #expect(rs.value[path: ["spec", "template", "spec", "priority"]] == nil)
 
         var critical = try podManifest("critical")
@@ -289,6 +290,9 @@ struct StoreCreateTests {
         #expect(job.value[path: ["spec", "completions"]] == 1 && job.value[path: ["spec", "parallelism"]] == 1)
         #expect(job.value[path: ["spec", "backoffLimit"]] == 6)
         #expect(job.value[path: ["spec", "completionMode"]] == "NonIndexed")
+        // As the API serialises a template's ObjectMeta: its zero creationTimestamp as null.
+        #expect(job.value[path: ["spec", "template", "metadata"]]?.objectValue?.keys.first == "creationTimestamp")
+        #expect(job.value[path: ["spec", "template", "metadata", "creationTimestamp"]] == .null)
         #expect(job.generation == 1)
     }
 

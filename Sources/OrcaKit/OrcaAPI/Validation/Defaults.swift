@@ -42,6 +42,7 @@ public enum Defaults {
                 if !hadPolicy { spec["restartPolicy"] = nil }
                 object[path: ["spec", "template", "spec"]] = spec
             }
+            nullTemplateCreationTimestamp(&object)
         case "PriorityClass":
             setIfAbsent(&object, ["preemptionPolicy"], "PreemptLowerPriority")
         case "Service":
@@ -63,6 +64,17 @@ public enum Defaults {
             defaultPodSpec(&spec)
             object[path: ["spec", "template", "spec"]] = spec
         }
+        nullTemplateCreationTimestamp(&object)
+    }
+
+    /// Go serialises a pod template's ObjectMeta with its zero `creationTimestamp` as `null`, so
+    /// every workload the API returns carries `template.metadata.creationTimestamp: null`.
+    static func nullTemplateCreationTimestamp(_ object: inout JSONValue) {
+        guard object[path: ["spec", "template"]]?.objectValue != nil else { return }
+        var metadata = object[path: ["spec", "template", "metadata"]]?.objectValue ?? JSONObject()
+        guard metadata["creationTimestamp"] == nil else { return }
+        metadata["creationTimestamp"] = .null
+        object[path: ["spec", "template", "metadata"]] = .object(metadata.ordered(first: ["name", "generateName", "namespace", "creationTimestamp"]))
     }
 
     static func setIfAbsent(_ object: inout JSONValue, _ path: [String], _ value: JSONValue) {
