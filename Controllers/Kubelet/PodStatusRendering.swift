@@ -136,7 +136,8 @@ extension SimulatedPod {
         var status = ContainerStatus()
         status.name = c.name
         status.state = render(c.state)
-        status.lastState = c.lastTermination.map { render(.terminated($0)) } ?? ContainerState()
+        // The API always serialises lastState (a struct): `{}` before a container first ends.
+        status.raw["lastState"] = .object(c.lastTermination.map { render(.terminated($0)).raw } ?? JSONObject())
         status.ready = c.isReady
         status.restartCount = c.restartCount
         status.image = c.image

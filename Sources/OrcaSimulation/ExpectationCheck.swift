@@ -46,12 +46,13 @@ extension Expectation {
     /// `actual` holds everything `expected` says: objects recursively, every element of an
     /// expected list matching some element of the actual list, scalars equal (numbers and their
     /// strings compare equal). An empty expected list means an empty or absent list, and an
-    /// absent field holds its zero value (0, false, ""), as the API omits those fields
-    /// (`readyReplicas: 0` holds for a ReplicaSet whose status has no readyReplicas).
+    /// absent field holds its zero value (0, false, "", an object of zero values), as the API
+    /// omits those fields (`readyReplicas: 0` holds for a ReplicaSet whose status has none).
     static func contains(_ actual: JSONValue?, _ expected: JSONValue) -> Bool {
         switch expected {
         case .object(let e):
-            guard let a = actual?.objectValue else { return false }
+            // An absent object is a zero one: it holds an expectation of zero values (`lastState: {}`).
+            guard let a = actual?.objectValue else { return actual == nil && e.allSatisfy { contains(nil, $0.value) } }
             return e.allSatisfy { contains(a[$0.key], $0.value) }
         case .array(let e):
             let a = actual?.arrayValue ?? []

@@ -21,6 +21,7 @@ import Testing
         #expect(Expectation.contains(status, try JSONValue.parse(#"{"paused":false,"reason":""}"#)))
         #expect(!Expectation.contains(status, try JSONValue.parse(#"{"readyReplicas":1}"#)))
         #expect(!Expectation.contains(status, try JSONValue.parse(#"{"reason":"X"}"#)))
-        #expect(!Expectation.contains(status, try JSONValue.parse(#"{"spec":{}}"#)))  // an absent object is not an empty one
+        #expect(Expectation.contains(status, try JSONValue.parse(#"{"lastState":{},"spec":{"paused":false}}"#)))
+        #expect(!Expectation.contains(status, try JSONValue.parse(#"{"lastState":{"terminated":{"exitCode":1}}}"#)))
     }
 }

@@ -126,3 +126,17 @@ struct IdempotenceCheckTests {
         #expect(violations.first?.time == scenario.start)
     }
 }
+
+@Suite("the simulated kubelet's status, as the API serialises it")
+struct KubeletStatusShapeTests {
+    @Test("every container status carries lastState, {} until the container first ends, in the API's field order")
+    func lastState() async throws {
+        let (log, path) = try temporaryLog()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await Simulation(scenario: try loadScenario("phases.yaml"), log: log).run()
+        let statuses = try log.list(kind: "Pod", namespace: "default").records.flatMap { $0.object[path: ["status", "containerStatuses"]]?.arrayValue ?? [] }
+        #expect(!statuses.isEmpty)
+        #expect(statuses.allSatisfy { $0.objectValue?.keys.prefix(4) == ["name", "state", "lastState", "ready"] })
+        #expect(statuses.contains { $0["lastState"] == [:] } && statuses.contains { $0[path: ["lastState", "terminated"]] != nil })
+    }
+}
