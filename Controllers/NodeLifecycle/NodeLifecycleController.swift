@@ -46,7 +46,8 @@ public struct NodeLifecycleController: Reconciler {
 
     struct State: Sendable {
         var health: [String: NodeHealth] = [:]
-        var known: Set<String> = []
+        /// Nodes seen, by name, with their UID (for the RemovingNode event once they are gone).
+        var known: [String: String] = [:]
         var zoneStates: [String: ZoneState] = [:]
         var tainters: [String: RateLimitedTimedQueue] = [:]
         var retryMarking: Set<String> = []
@@ -99,6 +100,22 @@ public struct NodeLifecycleController: Reconciler {
 
     // MARK: monitorNodeHealth
 
+    /// The reference `RecordNodeEvent` and `RecordNodeStatusChange` build: apiVersion, kind, name
+    /// and UID (no namespace, no resourceVersion).
+    static func nodeReference(name: String, uid: String) -> ObjectReference {
+        var reference = ObjectReference()
+        reference.apiVersion = "v1"
+        reference.kind = "Node"
+        reference.name = name
+        reference.uid = uid
+        return reference
+    }
+
+    /// `RecordNodeEvent`: a Normal event whose message is `Node <name> event: <event>`.
+    static func recordNodeEvent(_ events: EventRecorder, name: String, uid: String, reason: String, event: String) async {
+        await events.record(about: nodeReference(name: name, uid: uid), reason: reason, message: "Node \(name) event: \(event)")
+    }
+
     func monitorNodeHealth(_ s: inout State, now: Timestamp, context: ReconcileContext) async throws {
         let nodes = context.list(Node.self)
         let names = Set(nodes.map { $0.metadata.name ?? "" })
@@ -110,17 +127,17 @@ public struct NodeLifecycleController: Reconciler {
                 s.zoneStates[zone] = .initial
                 s.tainters[zone] = RateLimitedTimedQueue(qps: settings.evictionRate)
             }
-            if !s.known.contains(name) {
-                s.known.insert(name)
-                if let record = context.snapshot("Node").get(name: name) {
-                    await events.record(record, reason: "RegisteredNode", message: "Registered Node \(name) in Controller")
-                }
+            if s.known[name] == nil {
+                s.known[name] = node.metadata.uid ?? ""
+                await Self.recordNodeEvent(events, name: name, uid: node.metadata.uid ?? "", reason: "RegisteredNode",
+                                           event: "Registered Node \(name) in Controller")
                 try await markNodeAsReachable(node, &s, now: now, context: context)
             }
         }
-        for name in s.known.subtracting(names).sorted() {
-            context.logger.debug("Removing Node \(name) from Controller")
-            s.known.remove(name)
+        for name in Set(s.known.keys).subtracting(names).sorted() {
+            await Self.recordNodeEvent(events, name: name, uid: s.known[name] ?? "", reason: "RemovingNode",
+                                       event: "Removing Node \(name) from Controller")
+            s.known[name] = nil
         }
 
         var zoneReady: [String: [String?]] = [:]
@@ -131,8 +148,10 @@ public struct NodeLifecycleController: Reconciler {
             guard let current else { continue }
             try await processTaintBaseEviction(node, observed: observed, &s, now: now, context: context)
             let turnedNotReady = current.status != "True" && observed.status == "True"
-            if turnedNotReady, let record = context.snapshot("Node").get(name: name) {
-                await events.record(record, reason: "NodeNotReady", message: "Node \(name) status is now: NodeNotReady")
+            if turnedNotReady {
+                // RecordNodeStatusChange: a reference built by hand, like RecordNodeEvent's.
+                await events.record(about: Self.nodeReference(name: name, uid: node.metadata.uid ?? ""), reason: "NodeNotReady",
+                                    message: "Node \(name) status is now: NodeNotReady")
             }
             if turnedNotReady || (s.retryMarking.contains(name) && observed.status != "True") {
                 do {

@@ -140,3 +140,29 @@ struct KubeletStatusShapeTests {
         #expect(statuses.contains { $0["lastState"] == [:] } && statuses.contains { $0[path: ["lastState", "terminated"]] != nil })
     }
 }
+
+@Suite("Events as client-go's recorder writes them")
+struct EventShapeTests {
+    @Test("every Event has core/v1's fields in its order (eventTime null, reportingInstance \"\"); the node controller's RegisteredNode and RemovingNode are RecordNodeEvent's")
+    func shape() async throws {
+        let (log, path) = try temporaryLog()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await Simulation(scenario: try loadScenario("pod-gc.yaml"), log: log).run()  // deletes node-2 at 5 s
+        let events = try log.list(kind: "Event", namespace: nil).records.map(\.object)
+        #expect(!events.isEmpty)
+        for event in events {
+            #expect(event.objectValue?.keys == ["apiVersion", "kind", "metadata", "involvedObject", "reason", "message", "source", "firstTimestamp",
+                                                 "lastTimestamp", "count", "type", "eventTime", "reportingComponent", "reportingInstance"])
+            #expect(event["eventTime"] == .null && event["reportingInstance"] == "")
+        }
+        let registered = events.filter { $0["reason"] == "RegisteredNode" }
+        #expect(registered.map { $0["message"]?.stringValue ?? "" }.sorted()
+            == ["Node node-1 event: Registered Node node-1 in Controller", "Node node-2 event: Registered Node node-2 in Controller"])
+        let removing = try #require(events.first { $0["reason"] == "RemovingNode" })
+        #expect(removing["message"] == "Node node-2 event: Removing Node node-2 from Controller")
+        // RecordNodeEvent's hand-made reference: apiVersion, kind, name and the node's UID, no resourceVersion.
+        #expect(removing["involvedObject"]?.objectValue?.keys == ["apiVersion", "kind", "name", "uid"])
+        #expect(removing[path: ["involvedObject", "uid"]] == registered.first { $0[path: ["involvedObject", "name"]] == "node-2" }?[path: ["involvedObject", "uid"]])
+        #expect(removing[path: ["source", "component"]] == "node-controller" && removing["type"] == "Normal")
+    }
+}

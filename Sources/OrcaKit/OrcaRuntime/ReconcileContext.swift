@@ -135,7 +135,6 @@ public struct EventRecorder: Sendable {
     /// best-effort, as in Kubernetes.
     @discardableResult
     public func record(_ object: EventRecord, type: String = "Normal", reason: String, message: String) async -> Bool {
-        let now = clock.now()
         var involved = ObjectReference()
         involved.apiVersion = object.object["apiVersion"]?.stringValue
         involved.kind = object.kind
@@ -143,7 +142,16 @@ public struct EventRecorder: Sendable {
         involved.name = object.name
         involved.uid = object.uid
         involved.resourceVersion = String(object.seq)
-        let namespace = object.namespace.isEmpty ? "default" : object.namespace
+        return await record(about: involved, type: type, reason: reason, message: message)
+    }
+
+    /// Records an event about the object `involved` names — for a reference built by hand, as
+    /// Kubernetes' node controller does (`RecordNodeEvent`: apiVersion, kind, name and UID, no
+    /// resourceVersion), or about an object that is already gone.
+    @discardableResult
+    public func record(about involved: ObjectReference, type: String = "Normal", reason: String, message: String) async -> Bool {
+        let now = clock.now()
+        let namespace = involved.namespace.flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         switch correlator.correlate(component: component, object: involved, type: type, reason: reason, message: message, now: now) {
         case .skip:
             return false
@@ -154,7 +162,7 @@ public struct EventRecorder: Sendable {
                 // Kubernetes names events `<object>.<unix nanoseconds in hex>`; under a virtual
                 // clock several events share an instant, so a taken name moves on to the next
                 // nanosecond.
-                let created = try await client.createEvent(event, nameBase: object.name, firstSuffix: UInt64(bitPattern: now.nanoseconds))
+                let created = try await client.createEvent(event, nameBase: involved.name ?? "", firstSuffix: UInt64(bitPattern: now.nanoseconds))
                 correlator.written(key: key, name: created.name, count: 1, firstTimestamp: now)
                 return true
             } catch {
@@ -198,6 +206,12 @@ public struct EventRecorder: Sendable {
         source.component = component
         event.source = source
         event.reportingComponent = component
+        // As core/v1 serialises an Event client-go's recorder made: eventTime (a struct) as null,
+        // reportingInstance (the recorder's empty host) as "", fields in the API's order.
+        event.raw["eventTime"] = .null
+        event.raw["reportingInstance"] = ""
+        event.raw = event.raw.ordered(first: ["apiVersion", "kind", "metadata", "involvedObject", "reason", "message", "source", "firstTimestamp",
+                                              "lastTimestamp", "count", "type", "eventTime", "reportingComponent", "reportingInstance"])
         return event
     }
 }
