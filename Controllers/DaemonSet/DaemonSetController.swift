@@ -270,6 +270,9 @@ public struct DaemonSetController: Reconciler {
             where status.raw[field]?.intValue == 0 {
                 status.raw[field] = nil
             }
+            status.raw = status.raw.ordered(first: ["currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady",
+                                                    "observedGeneration", "updatedNumberScheduled", "numberAvailable", "numberUnavailable",
+                                                    "collisionCount", "conditions"])
             var updated = ds
             updated.status = status
             do {

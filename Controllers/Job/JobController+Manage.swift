@@ -365,6 +365,9 @@ extension JobController {
         if job.status.succeeded == 0 { job.status.succeeded = nil }
         if job.status.failed == 0 { job.status.failed = nil }
         if job.status.raw["conditions"]?.arrayValue?.isEmpty == true { job.status.raw["conditions"] = nil }
+        // batch/v1's JobStatus field order.
+        job.status.raw = job.status.raw.ordered(first: ["conditions", "startTime", "completionTime", "active", "succeeded", "failed", "terminating",
+                                                        "completedIndexes", "failedIndexes", "uncountedTerminatedPods", "ready"])
         return try await context.client.updateStatus(job)
     }
 }
