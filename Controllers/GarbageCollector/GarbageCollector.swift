@@ -81,20 +81,46 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
         return .done
     }
 
-    enum OwnerState { case solid, dangling, waiting }
+    enum OwnerState { case solid, dangling, waiting, unresolvable }
 
     /// Classifies an owner reference: looks the owner up in the cache, confirming a missing or
-    /// different owner with a live read (as upstream's uncached GET).
-    func state(of owner: OwnerReference, dependent: Unstructured, context: ReconcileContext) throws -> OwnerState {
+    /// different owner with a live read (as upstream's uncached GET). A cluster-scoped dependent
+    /// cannot have a namespaced owner: such a reference is unresolvable.
+    func state(of owner: OwnerReference, dependent: Unstructured, context: ReconcileContext) async throws -> OwnerState {
         guard let kind = ResourceKind.forKind(owner.kind) else { return .solid }
+        if dependent.namespace.isEmpty, kind.namespaced {
+            await reportInvalidNamespace(owner, dependent: dependent, context: context)
+            return .unresolvable
+        }
         let namespace = kind.namespaced ? dependent.namespace : ""
         var found = context.snapshot(owner.kind).get(namespace: namespace, name: owner.name).map { Unstructured($0.object) }
         if found?.uid != owner.uid {
             found = try context.client.store.get(kind: owner.kind, namespace: namespace, name: owner.name)
         }
-        guard let found, found.uid == owner.uid else { return .dangling }
+        guard let found, found.uid == owner.uid else {
+            await reportInvalidNamespace(owner, dependent: dependent, context: context)
+            return .dangling
+        }
         if found.deletionTimestamp != nil, found.finalizers.contains("foregroundDeletion") { return .waiting }
         return .solid
+    }
+
+    /// The graph builder's `reportInvalidNamespaceOwnerRef`: when the owner's UID belongs to an
+    /// object in another namespace than the dependent can name, a Warning `OwnerRefInvalidNamespace`
+    /// about the dependent.
+    func reportInvalidNamespace(_ owner: OwnerReference, dependent: Unstructured, context: ReconcileContext) async {
+        guard !owner.uid.isEmpty, context.snapshot(owner.kind).list().contains(where: { $0.uid == owner.uid && $0.namespace != dependent.namespace })
+        else { return }
+        var reference = ObjectReference()
+        reference.kind = dependent.kind
+        reference.apiVersion = dependent.apiVersion
+        reference.namespace = dependent.namespace.isEmpty ? nil : dependent.namespace
+        reference.name = dependent.name
+        reference.uid = dependent.uid
+        let invalid = "[\(owner.apiVersion)/\(owner.kind), namespace: \(dependent.namespace), name: \(owner.name), uid: \(owner.uid)]"
+        await context.events.reporting(as: "garbage-collector-controller").record(
+            about: reference, type: "Warning", reason: "OwnerRefInvalidNamespace",
+            message: "ownerRef \(invalid) does not exist in namespace \"\(dependent.namespace)\"")
     }
 
     func collect(_ object: Unstructured, context: ReconcileContext) async throws {
@@ -103,12 +129,15 @@ public struct GarbageCollector<T: ResourceView>: Reconciler {
         var gone: [OwnerReference] = []
         var blocksWaiting = false
         for owner in object.ownerReferences {
-            switch try state(of: owner, dependent: object, context: context) {
+            switch try await state(of: owner, dependent: object, context: context) {
             case .solid: solid.append(owner)
             case .dangling: gone.append(owner)
             case .waiting:
                 gone.append(owner)
                 if owner.blockOwnerDeletion == true { blocksWaiting = true }
+            case .unresolvable:
+                // Upstream's attemptToDeleteItem gives up on the object (namespacedOwnerOfClusterScopedObjectErr).
+                return
             }
         }
         guard !gone.isEmpty else { return }
