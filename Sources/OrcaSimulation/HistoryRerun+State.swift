@@ -68,10 +68,6 @@ struct RerunState {
         runActors = Set(manager.controllers.map { "controller/\($0.name)" })
     }
 
-    static func id(of object: JSONValue) -> String {
-        let u = Unstructured(object)
-        return u.uid.isEmpty ? "key:" + u.key.description : u.uid
-    }
 
     static func controllingOwner(of object: JSONValue) -> String? {
         let owners = Unstructured(object).ownerReferences
@@ -103,7 +99,7 @@ struct RerunState {
 
     mutating func process(_ entry: History.Entry, writer: String, replaced isReplaced: Bool) async throws {
         let object = entry.object
-        let id = Self.id(of: object)
+        let id = History.identity(of: object)
         let key = Unstructured(object).key
         let previous = recorded[id]
 
@@ -347,9 +343,7 @@ extension RerunState {
             let moments = Set(a.map(\.time) + b.map(\.time)).sorted()
             let paths = endStates[i].changes.map(\.path)
             func related(_ path: String) -> Bool {
-                path.isEmpty || paths.contains { q in
-                    q == path || q.hasPrefix(path + ".") || q.hasPrefix(path + "[") || path.hasPrefix(q + ".") || path.hasPrefix(q + "[")
-                }
+                path.isEmpty || paths.contains { HistoryRerun.path(path, isAtOrBelow: $0) || HistoryRerun.path($0, isAtOrBelow: path) }
             }
             var lastAgreement: Int?
             var ia = -1, ib = -1

@@ -26,7 +26,7 @@ public final class HistoryRerun: Sendable {
     /// The run: its log, clock and controllers (install plugins here before ``run()``).
     public let simulation: Simulation
     let times: [Timestamp]
-    /// Each entry's writer (its `actor`, else ``History/writer(of:previous:)``, else `unknown`)
+    /// Each entry's writer (its `actor`, else ``History/attributingWriters(_:)``'s, else `unknown`)
     /// and whether the run replaces it.
     let writers: [(name: String, replaced: Bool)]
 
@@ -35,7 +35,7 @@ public final class HistoryRerun: Sendable {
         public var controllers: [String]
         /// The recorded writers whose events the run replaces (see ``defaultReplaced(for:)``).
         public var replacing: Set<String>
-        /// Seed for the UIDs and generated names the controllers create.
+        /// Seed for the UIDs and generated names the controllers create past the recorded ones.
         public var seed: UInt64 = 1
         /// How long to keep the clock running after the last recorded event.
         public var settle: Duration = .zero
@@ -116,7 +116,7 @@ public final class HistoryRerun: Sendable {
         var writers: [(name: String, replaced: Bool)] = []
         var created: [JSONValue] = []
         for entry in History.attributingWriters(entries) {
-            let id = RerunState.id(of: entry.object)
+            let id = History.identity(of: entry.object)
             let name = entry.actor ?? "unknown"
             let replaced = options.replacing.contains(name)
             if replaced, entry.type == .added, !live.contains(id) { created.append(entry.object) }
@@ -134,7 +134,13 @@ public final class HistoryRerun: Sendable {
 
     /// Whether a change at `path` is left out: it is one of ``Options/ignoring`` or lies below one.
     func ignores(_ path: String) -> Bool {
-        options.ignoring.contains { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "[") }
+        options.ignoring.contains { Self.path(path, isAtOrBelow: $0) }
+    }
+
+    /// `path` is `ancestor` or a field or list item below it (`status.conditions[Ready].reason`
+    /// is below `status.conditions`).
+    static func path(_ path: String, isAtOrBelow ancestor: String) -> Bool {
+        path == ancestor || path.hasPrefix(ancestor + ".") || path.hasPrefix(ancestor + "[")
     }
 
     /// Replays the history into the run's log and compares the outcome.

@@ -47,12 +47,18 @@ extension History {
         var latest: [String: JSONValue] = [:]
         return entries.map { entry in
             var entry = entry
-            let object = Unstructured(entry.object)
-            let id = object.uid.isEmpty ? "key:" + object.key.description : object.uid
+            let id = identity(of: entry.object)
             if entry.actor == nil { entry.actor = writer(of: entry.object, previous: latest[id]) }
             if entry.type == .deleted { latest[id] = nil } else { latest[id] = entry.object }
             return entry
         }
+    }
+
+    /// What tells one recorded object from another across its versions: its UID, or (in a
+    /// hand-written history without UIDs) `key:` and its kind, namespace and name.
+    public static func identity(of object: JSONValue) -> String {
+        let u = Unstructured(object)
+        return u.uid.isEmpty ? "key:" + u.key.description : u.uid
     }
 
     /// `status.conditions[Ready].status` → `["f:status", "f:conditions"]`: the fieldsV1 keys down
