@@ -402,7 +402,10 @@ extension RerunState {
         }
         skipped.sort { $0.line < $1.line }
         var writers: [String: Report.Writer] = [:]
-        for writer in rerun.writers { writers[writer.name, default: Report.Writer(name: writer.name, events: 0, replaced: writer.replaced)].events += 1 }
+        for writer in rerun.writers {
+            writers[writer.name, default: Report.Writer(name: writer.name, events: 0, replaced: 0)].events += 1
+            if writer.replaced { writers[writer.name]?.replaced += 1 }
+        }
         let replaced = rerun.writers.filter(\.replaced).count
         return Report(
             events: rerun.entries.count, applied: rerun.entries.count - replaced - skipped.count, replaced: replaced,

@@ -88,6 +88,49 @@ public final class HistoryRerun: Sendable {
         return out
     }
 
+    /// The writers that are one process running every controller of kube-controller-manager:
+    /// which of their writes the run replaces depends on what the write is (``replaces(_:writer:options:)``).
+    public static let sharedWriters: Set<String> = ["kube-controller-manager", "system:kube-controller-manager"]
+
+    /// The kinds each built-in controller writes (`*`: any kind, as the garbage collector does).
+    public static let kindsWritten: [String: Set<String>] = [
+        "replicaset": ["ReplicaSet", "Pod"], "job": ["Job", "Pod"], "daemonset": ["DaemonSet", "Pod", "ControllerRevision"],
+        "endpoint": ["Endpoints"], "garbagecollector": ["*"], "podgc": ["Pod"], "nodelifecycle": ["Node", "Pod"],
+        "taint-eviction-controller": ["Pod"], "ttl-after-finished": ["Job"], "scheduler": ["Pod"],
+    ]
+
+    /// The event source each built-in controller records as (`source.component`).
+    public static let eventComponents: [String: String] = [
+        "replicaset": "replicaset-controller", "job": "job-controller", "daemonset": "daemonset-controller",
+        "endpoint": "endpoint-controller", "garbagecollector": "garbage-collector-controller", "nodelifecycle": "node-controller",
+        "taint-eviction-controller": "taint-eviction-controller", "ttl-after-finished": "ttl-after-finished-controller",
+        "scheduler": "default-scheduler",
+    ]
+
+    /// The controller that creates the pods of an owner of this kind.
+    static let podCreators: [String: String] = ["ReplicaSet": "replicaset", "Job": "job", "DaemonSet": "daemonset"]
+
+    /// Whether the run stands in for this recorded write of `writer`: `writer` is one of
+    /// ``Options/replacing``, and — for a shared writer (kube-controller-manager, which also runs
+    /// the Deployment, StatefulSet, EndpointSlice… controllers Orca does not) — the write is one a
+    /// controller of the run makes: an Event its event source records, a Pod its owner's
+    /// controller creates, any other write a kind one of the run's controllers writes.
+    public static func replaces(_ entry: History.Entry, writer: String, options: Options) -> Bool {
+        guard options.replacing.contains(writer) else { return false }
+        guard sharedWriters.contains(writer) else { return true }
+        let kind = entry.object["kind"]?.stringValue ?? ""
+        if kind == "Event" {
+            let component = entry.object[path: ["source", "component"]]?.stringValue ?? entry.object["reportingComponent"]?.stringValue
+            return options.controllers.contains { eventComponents[$0] != nil && eventComponents[$0] == component }
+        }
+        if kind == "Pod", entry.type == .added {
+            let owners = Unstructured(entry.object).ownerReferences
+            guard let owner = owners.first(where: { $0.controller == true }), let creator = podCreators[owner.kind] else { return false }
+            return options.controllers.contains(creator)
+        }
+        return options.controllers.contains { kindsWritten[$0].map { $0.contains(kind) || $0.contains("*") } ?? false }
+    }
+
     /// A bad option: an unknown or unsupported controller, an empty history.
     public struct OptionError: Error, Sendable, CustomStringConvertible {
         public var message: String
@@ -118,7 +161,7 @@ public final class HistoryRerun: Sendable {
         for entry in History.attributingWriters(entries) {
             let id = History.identity(of: entry.object)
             let name = entry.actor ?? "unknown"
-            let replaced = options.replacing.contains(name)
+            let replaced = Self.replaces(entry, writer: name, options: options)
             if replaced, entry.type == .added, !live.contains(id) { created.append(entry.object) }
             if entry.type == .deleted { live.remove(id) } else { live.insert(id) }
             writers.append((name, replaced))
@@ -169,11 +212,12 @@ extension HistoryRerun {
     /// The outcome of a run.
     public struct Report: Sendable {
         /// Recorded events of each writer (`unknown` when neither the event nor its object
-        /// says), and whether the run replaced them.
+        /// says), and how many of them the run replaced (all, none, or — for a shared writer such
+        /// as kube-controller-manager — those of the run's controllers).
         public struct Writer: Sendable, Hashable {
             public var name: String
             public var events: Int
-            public var replaced: Bool
+            public var replaced: Int
         }
 
         /// Events one actor wrote to the run's log.

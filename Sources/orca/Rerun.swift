@@ -116,7 +116,11 @@ struct Rerun: AsyncParsableCommand {
         var lines = ["\(history): \(r.events) recorded events; \(r.applied) applied, \(r.replaced) replaced by the run"
             + (r.skipped.isEmpty ? "" : ", \(r.skipped.count) not applied")]
         var rows = [["WRITER", "EVENTS", "ROLE"]]
-        for writer in r.writers { rows.append([writer.name, String(writer.events), writer.replaced ? "replaced by the run" : "the world"]) }
+        for writer in r.writers {
+            let role = writer.replaced == writer.events ? "replaced by the run"
+                : writer.replaced == 0 ? "the world" : "\(writer.replaced) replaced by the run, the rest the world's"
+            rows.append([writer.name, String(writer.events), role])
+        }
         lines += Table.format(rows).split(separator: "\n").map { "  " + $0 }
         let writes = r.rerunWrites.map { "\($0.actor) \($0.events)" }.joined(separator: ", ")
         lines.append("the run: \(r.rerunEvents) events in \(data)" + (writes.isEmpty ? "" : "; written by the controllers: \(writes)"))
@@ -183,7 +187,7 @@ struct Rerun: AsyncParsableCommand {
         return [
             "events": .int(Int64(r.events)), "applied": .int(Int64(r.applied)), "replaced": .int(Int64(r.replaced)),
             "diverged": .bool(r.diverged),
-            "writers": .array(r.writers.map { ["name": .string($0.name), "events": .int(Int64($0.events)), "replaced": .bool($0.replaced)] }),
+            "writers": .array(r.writers.map { ["name": .string($0.name), "events": .int(Int64($0.events)), "replaced": .int(Int64($0.replaced))] }),
             "skipped": .array(r.skipped.map { ["line": .int(Int64($0.line)), "object": key($0.key), "reason": .string($0.reason)] }),
             "run": ["events": .int(Int64(r.rerunEvents)),
                     "writes": .array(r.rerunWrites.map { ["actor": .string($0.actor), "events": .int(Int64($0.events))] })],

@@ -200,3 +200,34 @@ struct AuditRerunTests {
         #expect(jobChanges.contains("status.conditions") && !jobChanges.contains("status.succeeded"), "\(jobChanges)")
     }
 }
+
+@Suite("which of kube-controller-manager's writes a re-run replaces")
+struct SharedWriterTests {
+    static func entry(_ type: EventType, _ json: String, actor: String = "kube-controller-manager", line: Int) throws -> History.Entry {
+        History.Entry(record: EventRecord(seq: UInt64(line), time: Timestamp(rfc3339: "2026-03-01T10:00:00Z") ?? .zero, type: type,
+                                          kind: "", namespace: "", name: "", uid: "", actor: actor, cause: nil, object: try JSONValue.parse(json)))
+    }
+
+    @Test("only the writes of the run's controllers: an Event by its source, a Pod by its owner's controller, other writes by kind")
+    func classification() throws {
+        let options = HistoryRerun.Options(controllers: ["job"])
+        func replaced(_ type: EventType, _ json: String, actor: String = "kube-controller-manager") throws -> Bool {
+            HistoryRerun.replaces(try Self.entry(type, json, actor: actor, line: 1), writer: actor, options: options)
+        }
+        let ownedBy = { (kind: String) in
+            #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"d","uid":"u1","ownerReferences":[{"apiVersion":"x","kind":"\#(kind)","name":"o","uid":"u0","controller":true}]}}"#
+        }
+        #expect(try replaced(.added, ownedBy("Job")))
+        #expect(try !replaced(.added, ownedBy("ReplicaSet")))  // the ReplicaSet controller is not in the run
+        #expect(try !replaced(.added, ownedBy("StatefulSet")))
+        #expect(try replaced(.modified, ownedBy("ReplicaSet")))  // a pod write: the Job controller writes pods
+        #expect(try replaced(.added, #"{"apiVersion":"v1","kind":"Event","metadata":{"name":"e","namespace":"d"},"source":{"component":"job-controller"}}"#))
+        #expect(try !replaced(.added, #"{"apiVersion":"v1","kind":"Event","metadata":{"name":"e","namespace":"d"},"source":{"component":"deployment-controller"}}"#))
+        #expect(try !replaced(.added, #"{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"s","namespace":"d"}}"#))
+        #expect(try !replaced(.added, #"{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"r","namespace":"d"}}"#))
+        // A precise writer (the controller's own actor or service account) is replaced whatever it writes.
+        #expect(try replaced(.added, #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"d"}}"#,
+                             actor: "system:serviceaccount:kube-system:job-controller"))
+        #expect(try !replaced(.added, #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"d"}}"#, actor: "alice"))
+    }
+}
