@@ -322,10 +322,15 @@ extension RerunState {
         typealias Version = (time: Timestamp, object: JSONValue?)
         let wanted = Set(endStates.map(\.recorded))
         var recordedVersions: [ObjectKey: [Version]] = [:]
-        for (entry, time) in zip(rerun.entries, rerun.times) {
-            let key = Unstructured(entry.object).key
-            guard wanted.contains(key) else { continue }
-            recordedVersions[key, default: []].append((time, entry.type == .deleted ? nil : entry.object))
+        var reader = try rerun.source.makeReader()
+        var index = 0
+        while let batch = try reader.next() {
+            for entry in batch {
+                defer { index += 1 }
+                let key = Unstructured(entry.object).key
+                guard wanted.contains(key), index < rerun.times.count else { continue }
+                recordedVersions[key, default: []].append((rerun.times[index], entry.type == .deleted ? nil : entry.object))
+            }
         }
         let runKeys = Dictionary(endStates.compactMap { state in state.rerun.map { ($0, state.recorded) } }, uniquingKeysWith: { a, _ in a })
         var runVersions: [ObjectKey: [Version]] = [:]
@@ -370,7 +375,6 @@ extension RerunState {
             recordedByKind[recorded[id]?.key.kind ?? "", default: []].append(id)
         }
         let kinds = Set(recordedByKind.keys).union(rerunCreated.keys).sorted()
-        let historyKinds = Set(rerun.entries.map { $0.object["kind"]?.stringValue ?? "" })
         let creations = kinds.map { kind -> Report.Creations in
             let ids = recordedByKind[kind] ?? []
             let lag = lags[kind].flatMap { values in values.min().flatMap { low in values.max().map { low...$0 } } }
@@ -378,7 +382,7 @@ extension RerunState {
                 kind: kind, recorded: ids.count, rerun: rerunCreated[kind]?.count ?? 0,
                 matched: ids.filter { counterparts[$0] != nil }.count,
                 unmatchedRecorded: ids.filter { counterparts[$0] == nil }.compactMap { recorded[$0]?.key },
-                unmatchedRerun: candidates.filter { $0.key.kind == kind }.map(\.key), lag: lag, inHistory: historyKinds.contains(kind))
+                unmatchedRerun: candidates.filter { $0.key.kind == kind }.map(\.key), lag: lag, inHistory: rerun.kinds.contains(kind))
         }
         var endStates: [Report.EndState] = []
         var compared = 0
@@ -408,7 +412,7 @@ extension RerunState {
         }
         let replaced = rerun.writers.filter(\.replaced).count
         return Report(
-            events: rerun.entries.count, applied: rerun.entries.count - replaced - skipped.count, replaced: replaced,
+            events: rerun.times.count, applied: rerun.times.count - replaced - skipped.count, replaced: replaced,
             writers: writers.values.sorted { ($0.events, $1.name) > ($1.events, $0.name) },
             skipped: skipped, rerunEvents: Int(try log.latestSeq()),
             rerunWrites: actorCounts.map { Report.ActorCount(actor: $0.key, events: $0.value) }.sorted { $0.actor < $1.actor },

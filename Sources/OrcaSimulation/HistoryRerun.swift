@@ -21,14 +21,19 @@ public import Orca
 /// every object a replaced writer wrote whose end state differs from its counterpart's (names,
 /// UIDs, creation times, bookkeeping and ``Options/ignoring`` left out).
 public final class HistoryRerun: Sendable {
-    public let entries: [History.Entry]
+    /// The recorded history, read in three passes (never held whole in memory, but for the
+    /// latest version of each live object).
+    public let source: any HistorySource
     public let options: Options
     /// The run: its log, clock and controllers (install plugins here before ``run()``).
     public let simulation: Simulation
+    /// Each entry's time (``History/Timing``), in order.
     let times: [Timestamp]
-    /// Each entry's writer (its `actor`, else ``History/attributingWriters(_:)``'s, else `unknown`)
-    /// and whether the run replaces it.
+    /// Each entry's writer (its `actor`, else ``History/Attribution``'s, else `unknown`) and
+    /// whether the run replaces it.
     let writers: [(name: String, replaced: Bool)]
+    /// The kinds the history has events of.
+    let kinds: Set<String>
 
     public struct Options: Sendable {
         /// Built-in controllers to run (names as in ``Simulation/controllerOrder``).
@@ -137,9 +142,8 @@ public final class HistoryRerun: Sendable {
         public var description: String { message }
     }
 
-    /// Checks what ``init(entries:options:log:)`` checks, before a log is created for the run.
-    public static func validate(entries: [History.Entry], options: Options) throws(OptionError) {
-        guard !entries.isEmpty else { throw OptionError(message: "the history has no events") }
+    /// Checks the options as ``init(source:options:log:)`` does, before a log is created for the run.
+    public static func validate(options: Options) throws(OptionError) {
         guard !options.controllers.isEmpty || !options.replacing.isEmpty else {
             throw OptionError(message: "name at least one controller to run, or (for a plugin's controllers) the recorded writers they replace")
         }
@@ -149,24 +153,45 @@ public final class HistoryRerun: Sendable {
         }
     }
 
-    /// Sets up a run of `options.controllers` writing to `log` (which should be empty).
-    public init(entries: [History.Entry], options: Options, log: any EventLog) throws(OptionError) {
-        try Self.validate(entries: entries, options: options)
-        self.entries = entries
+    /// Sets up a run of `options.controllers` against `entries`, writing to `log` (which should
+    /// be empty).
+    public convenience init(entries: [History.Entry], options: Options, log: any EventLog) throws {
+        try self.init(source: History.InMemory(entries), options: options, log: log)
+    }
+
+    /// Sets up a run of `options.controllers` against `source`, writing to `log` (which should be
+    /// empty): reads the history once to time and attribute every entry.
+    /// - Throws: ``OptionError`` for bad options or an empty history; what reading `source` throws
+    ///   (a ``History/LineError`` for a bad line of a file).
+    public init(source: any HistorySource, options: Options, log: any EventLog) throws {
+        try Self.validate(options: options)
+        self.source = source
         self.options = options
-        times = History.drafts(entries, nextSeq: 1, after: nil).map(\.time)
+        var times: [Timestamp] = []
+        var timing = History.Timing()
+        var attribution = History.Attribution()
         var live: Set<String> = []
         var writers: [(name: String, replaced: Bool)] = []
         var created: [JSONValue] = []
-        for entry in History.attributingWriters(entries) {
-            let id = History.identity(of: entry.object)
-            let name = entry.actor ?? "unknown"
-            let replaced = Self.replaces(entry, writer: name, options: options)
-            if replaced, entry.type == .added, !live.contains(id) { created.append(entry.object) }
-            if entry.type == .deleted { live.remove(id) } else { live.insert(id) }
-            writers.append((name, replaced))
+        var kinds: Set<String> = []
+        var reader = try source.makeReader()
+        while let batch = try reader.next() {
+            for entry in batch {
+                let entry = attribution.attributed(entry)
+                times.append(timing.time(of: entry))
+                let id = History.identity(of: entry.object)
+                let name = entry.actor ?? "unknown"
+                let replaced = Self.replaces(entry, writer: name, options: options)
+                if replaced, entry.type == .added, !live.contains(id) { created.append(RecordedIdentities.identity(of: entry.object)) }
+                if entry.type == .deleted { live.remove(id) } else { live.insert(id) }
+                writers.append((name, replaced))
+                kinds.insert(entry.object["kind"]?.stringValue ?? "")
+            }
         }
+        guard !times.isEmpty else { throw OptionError(message: "the history has no events") }
+        self.times = times
         self.writers = writers
+        self.kinds = kinds
         var scenario = Scenario(file: "")
         scenario.seed = options.seed
         scenario.start = times.first ?? .zero
@@ -189,17 +214,23 @@ public final class HistoryRerun: Sendable {
     /// Replays the history into the run's log and compares the outcome.
     public func run() async throws -> Report {
         var state = RerunState(rerun: self)
-        for (index, entry) in entries.enumerated() {
-            // As in a simulation, the world's events of one instant are applied together, then
-            // the controllers drain; they also catch up before each event they replace (the
-            // recorded writer had seen everything before it).
-            if times[index] > state.clock.now() {
-                try await state.settle()
-                try await state.advance(to: times[index])
-            } else if writers[index].replaced {
-                try await state.settle()
+        var reader = try source.makeReader()
+        var index = -1
+        while let batch = try reader.next() {
+            for entry in batch {
+                index += 1
+                guard index < times.count else { throw OptionError(message: "the history changed while it was re-run") }
+                // As in a simulation, the world's events of one instant are applied together, then
+                // the controllers drain; they also catch up before each event they replace (the
+                // recorded writer had seen everything before it).
+                if times[index] > state.clock.now() {
+                    try await state.settle()
+                    try await state.advance(to: times[index])
+                } else if writers[index].replaced {
+                    try await state.settle()
+                }
+                try await state.process(entry, writer: writers[index].name, replaced: writers[index].replaced)
             }
-            try await state.process(entry, writer: writers[index].name, replaced: writers[index].replaced)
         }
         try await state.settle()
         try await state.advance(to: (times.last ?? .zero).adding(options.settle))

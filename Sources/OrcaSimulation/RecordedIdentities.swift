@@ -29,6 +29,14 @@ public final class RecordedIdentities: IdentityGenerator {
 
     static func key(_ kind: String, _ namespace: String, _ prefix: String) -> String { "\(kind)/\(namespace)/\(prefix)" }
 
+    /// What of a created object ``init(created:seed:)`` reads: its kind and the metadata naming
+    /// it (so a long history's created objects are not kept whole).
+    public static func identity(of object: JSONValue) -> JSONValue {
+        var metadata = JSONObject()
+        for field in ["name", "generateName", "namespace", "uid"] { metadata[field] = object[path: ["metadata", field]] }
+        return ["kind": object["kind"] ?? .null, "metadata": .object(metadata)]
+    }
+
     public func uid() -> String { fallback.uid() }
     public func nameSuffix() -> String { fallback.nameSuffix() }
 

@@ -70,7 +70,7 @@ struct Rerun: AsyncParsableCommand {
             throw CLIError("error: invalid --settle \"\(settle)\": use a Go duration such as 0s, 30s or 5m")
         }
         guard let seed = UInt64(seed) else { throw CLIError("error: invalid --seed \"\(seed)\": use a non-negative integer") }
-        let entries = try readHistory()
+        let source = try historySource()
         let plugins = try Plugins.load(plugin)
         var options = HistoryRerun.Options(controllers: controller.flatMap { $0.split(separator: ",").map(String.init) })
         if !replace.isEmpty { options.replacing = Set(replace) }
@@ -82,14 +82,27 @@ struct Rerun: AsyncParsableCommand {
             throw CLIError("error: --data must name another directory than the history's")
         }
         do {
-            try HistoryRerun.validate(entries: entries, options: options)
+            try HistoryRerun.validate(options: options)
+            // An empty history, or a bad line among the first, is refused before anything is created.
+            var reader = try source.makeReader()
+            guard try reader.next() != nil else { throw CLIError("error: the history has no events") }
         } catch {
-            throw CLIError("error: \(error.message)")
+            throw describe(error)
         }
+        let existed = FileManager.default.fileExists(atPath: dataOptions.data)
         try prepareDataDirectory(dataOptions.data, force: force)
         let log = try LMDBEventLog(path: dataOptions.data, options: .init(create: true, durability: .unsynced, commits: .inline, writeMap: true))
         defer { log.close() }
-        let rerun = try HistoryRerun(entries: entries, options: options, log: log)
+        let rerun: HistoryRerun
+        do {
+            rerun = try HistoryRerun(source: source, options: options, log: log)
+        } catch {
+            // A bad line further on: the run has not started; leave no log behind.
+            log.close()
+            try? FileManager.default.removeItem(atPath: dataOptions.data)
+            if existed { try? FileManager.default.createDirectory(atPath: dataOptions.data, withIntermediateDirectories: true) }
+            throw describe(error)
+        }
         for (path, loaded) in plugins {
             try loaded.register(from: path) { descriptor throws(RegistryError) in try rerun.simulation.install(descriptor) }
         }
@@ -99,16 +112,31 @@ struct Rerun: AsyncParsableCommand {
         return report.diverged
     }
 
-    /// A history file's entries, or an Orca log's records as entries.
-    func readHistory() throws -> [History.Entry] {
+    /// The history: an Orca log read in batches, a file read a block of lines at a time, or
+    /// standard input (read whole).
+    func historySource() throws -> any HistorySource {
         var isDirectory: ObjCBool = false
         if history != "-", FileManager.default.fileExists(atPath: history, isDirectory: &isDirectory), isDirectory.boolValue {
-            return try DataOptions.openLog(at: history, create: false).readAll().map(History.Entry.init(record:))
+            return History.FromLog(try DataOptions.openLog(at: history, create: false))
         }
-        do {
-            return try History.parse(try readInput(history))
-        } catch let error as History.LineError {
-            throw CLIError("error: \(history): \(error.description)")
+        if history == "-" {
+            do {
+                return History.InMemory(try History.parse(try readInput(history)))
+            } catch {
+                throw describe(error)
+            }
+        }
+        guard FileManager.default.isReadableFile(atPath: history) else { throw CLIError("error: the path \"\(history)\" does not exist or cannot be read") }
+        return HistoryFile(path: history)
+    }
+
+    /// A clear error for what reading the history or setting up the run threw.
+    func describe(_ error: any Error) -> CLIError {
+        switch error {
+        case let error as CLIError: return error
+        case let error as History.LineError: return CLIError("error: \(history): \(error.description)")
+        case let error as HistoryRerun.OptionError: return CLIError("error: \(error.message)")
+        default: return CLIError(Output.describe(error))
         }
     }
 
@@ -208,3 +236,57 @@ struct Rerun: AsyncParsableCommand {
         ]
     }
 }
+
+/// A history file read a block of lines at a time, each line parsed as ``History/parseLine(_:number:)``.
+struct HistoryFile: HistorySource {
+    let path: String
+
+    func makeReader() throws -> any HistoryReader {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError("error: cannot read \(path)") }
+        return Reader(path: path, handle: handle)
+    }
+
+    final class Reader: HistoryReader {
+        let path: String
+        let handle: FileHandle
+        var buffer: [UInt8] = []
+        var start = 0
+        var line = 0
+        var atEnd = false
+
+        init(path: String, handle: FileHandle) {
+            self.path = path
+            self.handle = handle
+        }
+        deinit { try? handle.close() }
+
+        /// Up to 1,024 entries; nil once the file is read. Never an empty batch before the end.
+        func next() throws -> [History.Entry]? {
+            var out: [History.Entry] = []
+            while out.count < 1024 {
+                if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    try parse(buffer[start..<newline])
+                    start = newline + 1
+                } else if atEnd {
+                    if start < buffer.count { try parse(buffer[start...]) }
+                    start = buffer.count
+                    break
+                } else {
+                    buffer.removeSubrange(0..<start)
+                    start = 0
+                    if let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { atEnd = true }
+                }
+            }
+            return out.isEmpty ? nil : out
+
+            func parse(_ bytes: ArraySlice<UInt8>) throws {
+                line += 1
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    throw CLIError("error: \(path): line \(line): not UTF-8 text")
+                }
+                if let entry = try History.parseLine(Substring(text), number: line) { out.append(entry) }
+            }
+        }
+    }
+}
+

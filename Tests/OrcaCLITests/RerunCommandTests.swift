@@ -89,4 +89,52 @@ struct RerunCommandTests {
         #expect(used.status == 2 && used.stderr.contains("is not empty"))
         #expect(FileManager.default.fileExists(atPath: dir.sub("used/keep")))
     }
+
+    @Test("a history file is read a block of lines at a time: a long export re-runs as its log does; a bad line far down exits 2 and leaves no log")
+    func longFile() throws {
+        let dir = TemporaryDirectory()
+        let scenario = dir.sub("many.yaml")
+        try """
+        name: many
+        until: 1m
+        nodes: {count: 5}
+        steps:
+          - at: 0s
+            apply: |
+              apiVersion: apps/v1
+              kind: ReplicaSet
+              metadata: {name: many}
+              spec:
+                replicas: 300
+                selector: {matchLabels: {app: many}}
+                template:
+                  metadata: {labels: {app: many}}
+                  spec: {containers: [{name: c, image: nginx}]}
+          - at: 30s
+            patch: {kind: ReplicaSet, name: many}
+            merge: {spec: {replicas: 100}}
+        """.write(toFile: scenario, atomically: true, encoding: .utf8)
+        #expect(try run("orca", ["simulate", scenario, "--data", dir.sub("sim")]).status == 0)
+        let export = try run("orca", ["export", "--data", dir.sub("sim")]).stdout
+        let lines = export.split(separator: "\n")
+        #expect(lines.count > 2048)  // three blocks
+        // CRLF line ends, as a history copied from another system may have.
+        try lines.joined(separator: "\r\n").write(toFile: dir.sub("h.jsonl"), atomically: true, encoding: .utf8)
+        func report(_ history: String, _ data: String) throws -> JSONValue {
+            let result = try run("orca", ["rerun", history, "--controller", "replicaset", "--data", dir.sub(data), "-o", "json"])
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            return try JSONValue.parse(result.stdout)
+        }
+        let fromFile = try report(dir.sub("h.jsonl"), "a")
+        let fromLog = try report(dir.sub("sim"), "b")
+        #expect(fromFile == fromLog)
+        #expect(fromFile["events"] == .int(Int64(lines.count)))
+        // A bad line in the third block: nothing is created.
+        var broken = lines.map(String.init)
+        broken[2100] = "{not json"
+        try broken.joined(separator: "\n").write(toFile: dir.sub("bad.jsonl"), atomically: true, encoding: .utf8)
+        let bad = try run("orca", ["rerun", dir.sub("bad.jsonl"), "--controller", "replicaset", "--data", dir.sub("c")])
+        #expect(bad.status == 2 && bad.stderr.contains("line 2101: invalid JSON"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.sub("c")))
+    }
 }

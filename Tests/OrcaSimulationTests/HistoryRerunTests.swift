@@ -106,8 +106,10 @@ struct HistoryRerunTests {
             do {
                 _ = try HistoryRerun(entries: entries, options: options, log: log)
                 return nil
-            } catch {
+            } catch let error as HistoryRerun.OptionError {
                 return error.message
+            } catch {
+                return "\(error)"
             }
         }
         #expect(message(.init(controllers: ["jobs"]), entries)?.hasPrefix("unknown controller \"jobs\": use one of replicaset, job,") == true)

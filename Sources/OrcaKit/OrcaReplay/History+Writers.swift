@@ -44,11 +44,22 @@ extension History {
     /// previous entry of the same object (by UID, else by kind, namespace and name); still nil
     /// where managedFields say nothing.
     public static func attributingWriters(_ entries: [Entry]) -> [Entry] {
+        var attribution = Attribution()
+        return entries.map { attribution.attributed($0) }
+    }
+
+    /// ``attributingWriters(_:)`` one entry at a time, for a history read in batches: keeps the
+    /// latest version of each live object.
+    public struct Attribution: Sendable {
         var latest: [String: JSONValue] = [:]
-        return entries.map { entry in
+
+        public init() {}
+
+        /// `entry` with its `actor` filled in when it had none and managedFields say.
+        public mutating func attributed(_ entry: Entry) -> Entry {
             var entry = entry
-            let id = identity(of: entry.object)
-            if entry.actor == nil { entry.actor = writer(of: entry.object, previous: latest[id]) }
+            let id = History.identity(of: entry.object)
+            if entry.actor == nil { entry.actor = History.writer(of: entry.object, previous: latest[id]) }
             if entry.type == .deleted { latest[id] = nil } else { latest[id] = entry.object }
             return entry
         }

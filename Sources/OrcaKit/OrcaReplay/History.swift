@@ -32,23 +32,28 @@ public enum History {
     public static func parse(_ text: String) throws(LineError) -> [Entry] {
         var entries: [Entry] = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            let value: JSONValue
-            do {
-                value = try JSONValue.parse(String(line))
-            } catch {
-                throw LineError(line: lineNumber, message: "invalid JSON: \(error)")
-            }
-            if let entry = try parseAudit(value, line: lineNumber) {
-                entries.append(entry)
-            } else if value["apiVersion"]?.stringValue?.hasPrefix("audit.k8s.io/") != true {
-                entries.append(try parseWatchEvent(value, line: lineNumber))
-            }
+            if let entry = try parseLine(line, number: lineNumber) { entries.append(entry) }
         }
         return entries
+    }
+
+    /// One line of a history (a trailing `\r` allowed): its entry, or nil for a blank line or an
+    /// audit event that records no write (another stage, a failed or read-only request).
+    /// - Throws: ``LineError`` naming `number` for a bad line.
+    public static func parseLine(_ rawLine: Substring, number: Int) throws(LineError) -> Entry? {
+        let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        if line.allSatisfy({ $0 == " " || $0 == "\t" }) { return nil }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(String(line))
+        } catch {
+            throw LineError(line: number, message: "invalid JSON: \(error)")
+        }
+        if let entry = try parseAudit(value, line: number) { return entry }
+        if value["apiVersion"]?.stringValue?.hasPrefix("audit.k8s.io/") == true { return nil }
+        return try parseWatchEvent(value, line: number)
     }
 
     static func parseWatchEvent(_ value: JSONValue, line: Int) throws(LineError) -> Entry {
@@ -141,14 +146,28 @@ public enum History {
     public static func drafts(_ entries: [Entry], nextSeq: UInt64, after previousTime: Timestamp?) -> [EventDraft] {
         var seqMap: [UInt64: UInt64] = [:]
         for (i, entry) in entries.enumerated() { if let s = entry.seq { seqMap[s] = nextSeq + UInt64(i) } }
-        var last = previousTime ?? .zero
+        var timing = Timing(after: previousTime)
         return entries.map { entry in
-            var time = entry.time ?? bestTimestamp(of: entry.object) ?? last
+            let cause = entry.cause.map { seqMap[$0] ?? $0 }
+            return EventDraft(time: timing.time(of: entry), type: entry.type, actor: entry.actor ?? "import", cause: cause,
+                              object: entry.object, stampResourceVersion: false)
+        }
+    }
+
+    /// The times entries get, one after another: an entry's `time`, else the best timestamp its
+    /// object carries, never before the previous entry's; else the previous entry's.
+    public struct Timing: Sendable {
+        var last: Timestamp
+
+        /// Times following `previous` (the log's latest, when appending to one).
+        public init(after previous: Timestamp? = nil) { last = previous ?? .zero }
+
+        /// The next entry's time.
+        public mutating func time(of entry: Entry) -> Timestamp {
+            var time = entry.time ?? History.bestTimestamp(of: entry.object) ?? last
             if time < last, entry.time == nil { time = last }
             last = max(last, time)
-            let cause = entry.cause.map { seqMap[$0] ?? $0 }
-            return EventDraft(time: time, type: entry.type, actor: entry.actor ?? "import", cause: cause,
-                              object: entry.object, stampResourceVersion: false)
+            return time
         }
     }
 
