@@ -10,11 +10,7 @@ let replaceableControllers = Simulation.controllerOrder.filter { !HistoryRerun.u
 /// Simulates `file` of Tests/Scenarios into a temporary log and returns its records as history
 /// entries (as `orca rerun DIR` reads a log).
 func simulatedHistory(_ file: String) async throws -> (entries: [History.Entry], scenario: Scenario) {
-    let scenario = try loadScenario(file)
-    let (log, path) = try temporaryLog()
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    try await Simulation(scenario: scenario, log: log).run()
-    return (try log.readAll().map(History.Entry.init(record:)), scenario)
+    try await readingSimulatedLog(file) { log, scenario in (try log.readAll().map(History.Entry.init(record:)), scenario) }
 }
 
 /// Re-runs `entries` into a temporary log; returns the report and the run's records.

@@ -21,6 +21,15 @@ func temporaryLog() throws -> (LMDBEventLog, String) {
     return (try LMDBEventLog(path: path, options: .init(create: true, durability: .unsynced, commits: .inline)), path)
 }
 
+/// Simulates `file` of Tests/Scenarios into a temporary log and returns what `body` reads of it.
+func readingSimulatedLog<T>(_ file: String, _ body: (LMDBEventLog, Scenario) throws -> T) async throws -> T {
+    let scenario = try loadScenario(file)
+    let (log, path) = try temporaryLog()
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try await Simulation(scenario: scenario, log: log).run()
+    return try body(log, scenario)
+}
+
 @Suite("scenarios in Tests/Scenarios")
 struct ScenarioTests {
     @Test("the scenario directory is found and not empty")
@@ -131,10 +140,9 @@ struct IdempotenceCheckTests {
 struct KubeletStatusShapeTests {
     @Test("every container status carries lastState, {} until the container first ends, in the API's field order")
     func lastState() async throws {
-        let (log, path) = try temporaryLog()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try await Simulation(scenario: try loadScenario("phases.yaml"), log: log).run()
-        let statuses = try log.list(kind: "Pod", namespace: "default").records.flatMap { $0.object[path: ["status", "containerStatuses"]]?.arrayValue ?? [] }
+        let statuses = try await readingSimulatedLog("phases.yaml") { log, _ in
+            try log.list(kind: "Pod", namespace: "default").records.flatMap { $0.object[path: ["status", "containerStatuses"]]?.arrayValue ?? [] }
+        }
         #expect(!statuses.isEmpty)
         #expect(statuses.allSatisfy { $0.objectValue?.keys.prefix(4) == ["name", "state", "lastState", "ready"] })
         #expect(statuses.contains { $0["lastState"] == [:] } && statuses.contains { $0[path: ["lastState", "terminated"]] != nil })
@@ -145,10 +153,8 @@ struct KubeletStatusShapeTests {
 struct EventShapeTests {
     @Test("every Event has core/v1's fields in its order (eventTime null, reportingInstance \"\"); the node controller's RegisteredNode and RemovingNode are RecordNodeEvent's")
     func shape() async throws {
-        let (log, path) = try temporaryLog()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try await Simulation(scenario: try loadScenario("pod-gc.yaml"), log: log).run()  // deletes node-2 at 5 s
-        let events = try log.list(kind: "Event", namespace: nil).records.map(\.object)
+        // pod-gc.yaml deletes node-2 at 5 s.
+        let events = try await readingSimulatedLog("pod-gc.yaml") { log, _ in try log.list(kind: "Event", namespace: nil).records.map(\.object) }
         #expect(!events.isEmpty)
         for event in events {
             #expect(event.objectValue?.keys == ["apiVersion", "kind", "metadata", "involvedObject", "reason", "message", "source", "firstTimestamp",
