@@ -47,20 +47,27 @@ extension Simulation {
         }
     }
 
-    /// Creates the object, or replaces the existing one's spec, labels and annotations.
+    /// Creates the object, or updates the existing one as `kubectl apply` does: what the manifest
+    /// sets replaces what is there (lists Kubernetes merges by key, element by element), what the scenario's previous manifest for the
+    /// object set and this one no longer does is removed, and what the API server and controllers
+    /// set (a Job's generated selector, a pod's admission defaults, a Service's cluster IP) is
+    /// kept. Unlike kubectl, no last-applied annotation is written: the run remembers the manifests.
     func apply(_ manifest: JSONValue, context: WriteContext) async throws {
         let kind = try Store.resourceKind(of: manifest)
         let namespace = kind.namespaced ? (manifest[path: ["metadata", "namespace"]]?.stringValue ?? "default") : ""
         let name = manifest[path: ["metadata", "name"]]?.stringValue ?? ""
-        if !name.isEmpty, var existing = try manager.store.get(kind: kind.kind, namespace: namespace, name: name) {
-            existing.value["spec"] = manifest["spec"]
-            existing.value[path: ["metadata", "labels"]] = manifest[path: ["metadata", "labels"]]
-            existing.value[path: ["metadata", "annotations"]] = manifest[path: ["metadata", "annotations"]]
-            existing.resourceVersion = nil
-            try await manager.store.update(existing.value, context: context)
+        let key = ObjectKey(kind: kind.kind, namespace: namespace, name: name)
+        if !name.isEmpty, let existing = try manager.store.get(kind: kind.kind, namespace: namespace, name: name) {
+            var wanted = manifest
+            wanted["status"] = nil
+            wanted[path: ["metadata", "resourceVersion"]] = nil
+            var next = Unstructured(Store.applying(wanted, lastApplied: applied.withLock { $0[key] }, to: existing.value))
+            next.resourceVersion = nil
+            try await manager.store.update(next.value, context: context)
         } else {
             try await manager.store.create(manifest, context: context)
         }
+        applied.withLock { $0[key] = manifest }
     }
 
     /// The object a target names: by name, or the ordinal-th live match of the selector in

@@ -25,6 +25,9 @@ public final class Simulation: Sendable {
     public let manager: ControllerManager
     public let kubelets: Kubelets
     let controllers: Mutex<[String: Controller]>
+    /// The manifest a scenario last applied to each object (`objects:` and `apply` steps), for
+    /// the three-way merge of the next `apply`.
+    let applied = Mutex<[ObjectKey: JSONValue]>([:])
     /// Selector targets' candidates, listed at one seq of the log (see `targetCandidates`).
     let targetCandidateCache = Mutex<(seq: UInt64, lists: [String: TargetCandidates])>((0, [:]))
 
@@ -246,6 +249,7 @@ public final class Simulation: Sendable {
                 }
                 do {
                     let created = try await manager.store.create(object, context: context)
+                    applied.withLock { $0[created.key] = object }
                     if let status = object["status"], status.objectValue != nil {
                         var withStatus = created.value
                         withStatus["status"] = status

@@ -394,6 +394,54 @@ struct StoreUpdateTests {
         #expect(try f.log.latestSeq() == 2)
     }
 
+    @Test("re-applying a pod merges its containers by name, as kubectl's strategic merge does")
+    func applyMergesContainers() async throws {
+        let f = try Fixture()
+        let first = """
+            {apiVersion: v1, kind: Pod, metadata: {name: p, labels: {tier: a, old: "yes"}},
+             spec: {containers: [{name: c, image: nginx}, {name: side, image: busybox}]}}
+            """
+        let created = try await f.store.apply(try yaml(first)).object
+        #expect(created.value[path: ["spec", "containers"]]?.arrayValue?.first?["imagePullPolicy"] == "Always")
+        var sidecar = created
+        sidecar.value[path: ["metadata", "labels", "added"]] = "by-someone"
+        try await f.store.update(sidecar.value)
+        let second = """
+            {apiVersion: v1, kind: Pod, metadata: {name: p, labels: {tier: b}},
+             spec: {containers: [{name: c, image: "nginx:1.27"}, {name: side, image: busybox}]}}
+            """
+        let result = try await f.store.apply(try yaml(second))
+        #expect(!result.created && result.changed)
+        let pod = result.object
+        #expect(pod.labels == ["tier": "b", "added": "by-someone"])
+        let containers = try #require(pod.value[path: ["spec", "containers"]]?.arrayValue)
+        #expect(containers.map { $0["name"] } == ["c", "side"])
+        #expect(containers[0]["image"] == "nginx:1.27")
+        #expect(containers[0]["imagePullPolicy"] == "Always", "a defaulted field the manifest never set is kept")
+        #expect(containers[1]["terminationMessagePath"] == "/dev/termination-log")
+    }
+
+    @Test("re-applying merges keyed list elements: removed ones go, ones only the server has stay")
+    func applyMergesKeyedElements() throws {
+        let last = try yaml("{spec: {containers: [{name: c, image: a, env: [{name: A, value: '1'}, {name: B, value: '2'}]}]}}")
+        let current = try yaml("""
+            {spec: {containers: [{name: c, image: a, imagePullPolicy: Always,
+                                  env: [{name: A, value: '1'}, {name: B, value: '2'}, {name: INJECTED, value: x}]},
+                                 {name: injected-sidecar, image: proxy}]}}
+            """)
+        let manifest = try yaml("{spec: {containers: [{name: c, image: b, env: [{name: A, value: '3'}], args: [--x]}]}}")
+        let next = Store.applying(manifest, lastApplied: last, to: current)
+        #expect(next == (try yaml("""
+            {spec: {containers: [{name: c, image: b, imagePullPolicy: Always,
+                                  env: [{name: A, value: '3'}, {name: INJECTED, value: x}], args: [--x]},
+                                 {name: injected-sidecar, image: proxy}]}}
+            """)))
+        // Lists without a merge key are replaced whole; without a previous manifest nothing is removed.
+        let tolerations = Store.applying(try yaml("{spec: {tolerations: [{key: a}]}}"), lastApplied: nil,
+                                         to: try yaml("{spec: {tolerations: [{key: b}], nodeName: n}}"))
+        #expect(tolerations == (try yaml("{spec: {tolerations: [{key: a}], nodeName: n}}")))
+    }
+
     @Test("concurrent updates from many tasks: exactly one wins per resourceVersion")
     func racingUpdates() async throws {
         let f = try Fixture()

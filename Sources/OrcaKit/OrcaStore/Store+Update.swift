@@ -70,9 +70,9 @@ extension Store {
     public static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
     /// Creates the object, or updates the existing one — `orca apply`, with kubectl's three-way
-    /// merge: fields in the manifest are set (lists replaced whole), fields that were in the last
-    /// applied manifest but are no longer are removed, and fields set by others (controllers,
-    /// defaulting, allocation) are kept. The manifest is recorded in the
+    /// merge (`applying(_:lastApplied:to:)`): fields in the manifest are set, fields that were in
+    /// the last applied manifest but are no longer are removed, and fields set by others
+    /// (controllers, defaulting, allocation) are kept. The manifest is recorded in the
     /// `kubectl.kubernetes.io/last-applied-configuration` annotation.
     @discardableResult
     public func apply(_ object: JSONValue, context: WriteContext = .user) async throws -> (object: Unstructured, created: Bool, changed: Bool) {
@@ -98,29 +98,14 @@ extension Store {
                 return (try self.createInTransaction(lastAppliedManifest.value, kind: kind, txn: txn, context: context), true, true)
             }
             let previous = Unstructured(current.object).annotations[Self.lastAppliedAnnotation].flatMap { try? JSONValue.parse($0) }
-            var patch = Self.threeWayPatch(lastApplied: previous, manifest: lastAppliedManifest.value)
-            patch["status"] = nil
-            patch[path: ["metadata", "resourceVersion"]] = nil
-            let next = Unstructured(current.object.applyingMergePatch(patch))
+            var wanted = lastAppliedManifest.value
+            wanted["status"] = nil
+            wanted[path: ["metadata", "resourceVersion"]] = nil
+            let next = Unstructured(Self.applying(wanted, lastApplied: previous, to: current.object))
             let record = try self.updateInTransaction(next, current: current, kind: kind, subresource: .main, txn: txn, context: context)
             return (record, false, record.seq != current.seq)
         }
         return (Unstructured(result.0.object), result.1, result.2)
-    }
-
-    /// A merge patch that sets what `manifest` sets and removes what `lastApplied` had and
-    /// `manifest` no longer has (recursively through objects).
-    static func threeWayPatch(lastApplied: JSONValue?, manifest: JSONValue) -> JSONValue {
-        guard case .object(var patch) = manifest else { return manifest }
-        if let old = lastApplied?.objectValue {
-            for entry in old where patch[entry.key] == nil { patch[entry.key] = .null }
-            for entry in patch.entries {
-                if let oldChild = old[entry.key], oldChild.objectValue != nil, entry.value.objectValue != nil {
-                    patch[entry.key] = threeWayPatch(lastApplied: oldChild, manifest: entry.value)
-                }
-            }
-        }
-        return .object(patch)
     }
 
     /// Binds a pod to a node (the `binding` subresource the scheduler uses): sets `spec.nodeName`
