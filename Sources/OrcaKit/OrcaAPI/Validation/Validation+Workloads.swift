@@ -1,0 +1,178 @@
+/// Validation of the workload kinds' specs: selectors and templates, Jobs, DaemonSets.
+extension Validation {
+    /// `ValidateDaemonSetUpdateStrategy` and `ValidateRollingUpdateDaemonSet`.
+    static func validateDaemonSetUpdateStrategy(_ strategy: JSONValue?) -> [FieldError] {
+        let type = strategy?["type"]?.stringValue ?? ""
+        switch type {
+        case "OnDelete":
+            return []
+        case "RollingUpdate":
+            guard let rolling = strategy?["rollingUpdate"], rolling.objectValue != nil else {
+                return [.required("spec.updateStrategy.rollingUpdate")]
+            }
+            var errors: [FieldError] = []
+            var values: [String: Int] = [:]
+            for field in ["maxUnavailable", "maxSurge"] {
+                let path = "spec.updateStrategy.rollingUpdate.\(field)"
+                guard let value = rolling[field], !value.isNull else { continue }
+                if let text = value.stringValue {
+                    guard text.hasSuffix("%"), let percent = Int(text.dropLast()), percent >= 0, text.dropLast().allSatisfy(\.isNumber) else {
+                        errors.append(.invalid(path, value, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"))
+                        continue
+                    }
+                    if percent > 100 { errors.append(.invalid(path, value, "must not be greater than 100%")) }
+                    values[field] = percent
+                } else if let number = value.intValue {
+                    if number < 0 { errors.append(.invalid(path, value, "must be greater than or equal to 0")) }
+                    values[field] = Int(number)
+                } else {
+                    errors.append(.invalid(path, value, "must be an integer or a percentage"))
+                }
+            }
+            let hasUnavailable = (values["maxUnavailable"] ?? 0) != 0, hasSurge = (values["maxSurge"] ?? 0) != 0
+            if hasUnavailable && hasSurge {
+                errors.append(.invalid("spec.updateStrategy.rollingUpdate.maxSurge", rolling["maxSurge"],
+                                       "may not be set when maxUnavailable is non-zero"))
+            } else if !hasUnavailable && !hasSurge {
+                errors.append(.required("spec.updateStrategy.rollingUpdate.maxUnavailable", "cannot be 0 when maxSurge is 0"))
+            }
+            return errors
+        default:
+            return [.notSupported("spec.updateStrategy", .string(type), ["RollingUpdate", "OnDelete"])]
+        }
+    }
+
+    /// backoffLimitPerIndex, maxFailedIndexes and successPolicy (`validateJobSpec`): all three
+    /// need Indexed completion mode.
+    static func validateJobIndexPolicies(_ v: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        let indexed = v[path: ["spec", "completionMode"]]?.stringValue == "Indexed"
+        let completions = v[path: ["spec", "completions"]]?.intValue
+        let perIndex = v[path: ["spec", "backoffLimitPerIndex"]].flatMap { $0.isNull ? nil : $0 }
+        let maxFailed = v[path: ["spec", "maxFailedIndexes"]].flatMap { $0.isNull ? nil : $0 }
+        if perIndex != nil { errors += nonNegative(v, ["spec", "backoffLimitPerIndex"]) }
+        if let maxFailed {
+            errors += nonNegative(v, ["spec", "maxFailedIndexes"])
+            if perIndex == nil { errors.append(.required("spec.backoffLimitPerIndex", "when maxFailedIndexes is specified")) }
+            if indexed, let completions, let m = maxFailed.intValue, m > completions {
+                errors.append(.invalid("spec.maxFailedIndexes", maxFailed, "must be less than or equal to completions"))
+            }
+        }
+        if !indexed {
+            if let perIndex { errors.append(.invalid("spec.backoffLimitPerIndex", perIndex, "requires indexed completion mode")) }
+            if let maxFailed { errors.append(.invalid("spec.maxFailedIndexes", maxFailed, "requires indexed completion mode")) }
+        }
+        guard let policy = v[path: ["spec", "successPolicy"]], !policy.isNull else { return errors }
+        guard indexed else {
+            errors.append(.invalid("spec.successPolicy", policy, "requires indexed completion mode"))
+            return errors
+        }
+        let rules = policy["rules"]?.arrayValue ?? []
+        if rules.isEmpty {
+            errors.append(.required("spec.successPolicy.rules", "at least one rules must be specified when the successPolicy is specified"))
+        }
+        if rules.count > 20 {
+            errors.append(.invalid("spec.successPolicy.rules", .int(Int64(rules.count)), "must have at most 20 items"))
+        }
+        let total = Int(completions ?? 0)
+        for (i, rule) in rules.enumerated() {
+            let path = "spec.successPolicy.rules[\(i)]"
+            let indexes = rule["succeededIndexes"].flatMap { $0.isNull ? nil : $0 }
+            let count = rule["succeededCount"].flatMap { $0.isNull ? nil : $0 }
+            if indexes == nil && count == nil {
+                errors.append(.required(path, "at least one of succeededCount or succeededIndexes must be specified"))
+            }
+            var indexTotal: Int?
+            if let indexes {
+                switch indexFormat(indexes.stringValue ?? "", completions: total) {
+                case .success(let n): indexTotal = n
+                case .failure(let message):
+                    errors.append(.invalid(path + ".succeededIndexes", indexes, "error parsing succeededIndexes: \(message.text)"))
+                }
+            }
+            if let count {
+                guard let n = count.intValue else {
+                    errors.append(.invalid(path + ".succeededCount", count, "must be an integer"))
+                    continue
+                }
+                if n < 0 { errors.append(.invalid(path + ".succeededCount", count, "must be greater than or equal to 0")) }
+                if n > total {
+                    errors.append(.invalid(path + ".succeededCount", count, "must be less than or equal to \(total) (the number of specified completions)"))
+                }
+                if indexes != nil, let indexTotal, n > indexTotal {
+                    errors.append(.invalid(path + ".succeededCount", count,
+                                           "must be less than or equal to \(indexTotal) (the number of indexes in the specified succeededIndexes field)"))
+                }
+            }
+        }
+        return errors
+    }
+
+    struct IndexFormatError: Error { var text: String }
+
+    /// `validateIndexesFormat`: "1,3-5" — increasing, below completions; the number of indexes.
+    static func indexFormat(_ text: String, completions: Int) -> Result<Int, IndexFormatError> {
+        if text.isEmpty { return .success(0) }
+        var last: Int?
+        var total = 0
+        for interval in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let limits = interval.split(separator: "-", omittingEmptySubsequences: false)
+            if limits.count > 2 {
+                return .failure(IndexFormatError(text: "the fragment \"\(interval)\" violates the requirement that an index interval can have at most two parts separated by '-'"))
+            }
+            guard let x = Int32(limits[0]) else {
+                return .failure(IndexFormatError(text: "cannot convert string to integer for index: \"\(limits[0])\""))
+            }
+            if Int(x) >= completions { return .failure(IndexFormatError(text: "too large index: \"\(limits[0])\"")) }
+            if let last, last >= Int(x) { return .failure(IndexFormatError(text: "non-increasing order, previous: \(last), current: \(x)")) }
+            total += 1
+            last = Int(x)
+            if limits.count > 1 {
+                guard let y = Int32(limits[1]) else {
+                    return .failure(IndexFormatError(text: "cannot convert string to integer for index: \"\(limits[1])\""))
+                }
+                if Int(y) >= completions { return .failure(IndexFormatError(text: "too large index: \"\(limits[1])\"")) }
+                if Int(x) >= Int(y) { return .failure(IndexFormatError(text: "non-increasing order, previous: \(x), current: \(y)")) }
+                total += Int(y) - Int(x)
+                last = Int(y)
+            }
+        }
+        return .success(total)
+    }
+
+    static func nonNegative(_ v: JSONValue, _ path: [String]) -> [FieldError] {
+        guard let value = v[path: path], !value.isNull else { return [] }
+        guard let i = value.intValue else {
+            return [.invalid(path.joined(separator: "."), value, "must be an integer")]
+        }
+        return i < 0 ? [.invalid(path.joined(separator: "."), value, "must be greater than or equal to 0")] : []
+    }
+
+    static func validateSelectorAndTemplate(_ v: JSONValue, requireSelector: Bool, emptySelectorKind: String = "deployment") -> [FieldError] {
+        var errors: [FieldError] = []
+        let selectorJSON = v[path: ["spec", "selector"]]
+        var selector: LabelSelector?
+        if let selectorJSON, !selectorJSON.isNull {
+            do {
+                selector = try LabelSelector(json: selectorJSON)
+                if selector?.isEmpty == true {
+                    errors.append(.invalid("spec.selector", selectorJSON, "empty selector is invalid for \(emptySelectorKind)"))
+                }
+            } catch { errors += error.errors }
+        } else if requireSelector {
+            errors.append(.required("spec.selector"))
+        }
+        let template = v[path: ["spec", "template"]]
+        guard let template, !template.isNull else {
+            errors.append(.required("spec.template"))
+            return errors
+        }
+        let labels = Unstructured(template).labels
+        if let selector, !selector.isEmpty, !selector.matches(labels) {
+            errors.append(.invalid("spec.template.metadata.labels", template[path: ["metadata", "labels"]] ?? .object(JSONObject()),
+                                   "`selector` does not match template `labels`"))
+        }
+        errors += validatePodSpec(template["spec"], path: "spec.template.spec")
+        return errors
+    }
+}
