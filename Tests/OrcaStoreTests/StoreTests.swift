@@ -294,6 +294,45 @@ struct StoreCreateTests {
         #expect(job.value[path: ["spec", "template", "metadata"]]?.objectValue?.keys.first == "creationTimestamp")
         #expect(job.value[path: ["spec", "template", "metadata", "creationTimestamp"]] == .null)
         #expect(job.generation == 1)
+        #expect(job.value[path: ["spec", "manualSelector"]] == false)
+        #expect(job.value[path: ["spec", "podReplacementPolicy"]] == "TerminatingOrFailed")
+        // SetDefaults_Job copies template labels only when the template has a labels map: this
+        // one had none, so the Job has none until its first status update is defaulted.
+        #expect(job.labels.isEmpty)
+        var status = job.value
+        status["status"] = ["startTime": "2026-01-01T00:00:00Z"]
+        let started = try await f.store.updateStatus(status)
+        #expect(started.labels == Unstructured(job.value[path: ["spec", "template"]] ?? .null).labels)
+        #expect(started.labels["batch.kubernetes.io/controller-uid"] == job.uid)
+    }
+
+    @Test("a Job with a podFailurePolicy is only replaced once failed; its template's labels become its own")
+    func jobFailurePolicyDefaults() async throws {
+        let f = try Fixture()
+        let job = try await f.store.create(try yaml("""
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: pi}
+        spec:
+          podFailurePolicy: {rules: [{action: Ignore, onPodConditions: [{type: DisruptionTarget}]}]}
+          template:
+            metadata: {labels: {app: pi}}
+            spec: {restartPolicy: Never, containers: [{name: pi, image: perl}]}
+        """))
+        #expect(job.value[path: ["spec", "podReplacementPolicy"]] == "Failed")
+        #expect(job.value[path: ["spec", "podFailurePolicy", "rules"]]?.arrayValue?.first?["onPodConditions"]
+                == [["type": "DisruptionTarget", "status": "True"]])
+        // Defaulting hands the Job its template's labels map, which selector generation then
+        // extends: the Job shows the generated labels from the start.
+        #expect(job.labels == ["app": "pi", "batch.kubernetes.io/controller-uid": job.uid, "batch.kubernetes.io/job-name": "pi",
+                               "controller-uid": job.uid, "job-name": "pi"])
+        let labelled = try await f.store.create(try yaml("""
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: own, labels: {app: pi}}
+        spec: {template: {metadata: {labels: {app: pi}}, spec: {restartPolicy: Never, containers: [{name: pi, image: perl}]}}}
+        """))
+        #expect(labelled.labels == ["app": "pi"])
     }
 
     @Test("backoffLimitPerIndex, maxFailedIndexes and successPolicy are validated as batch/v1 does; nothing is written")

@@ -28,6 +28,7 @@ extension Store {
         let now = now()
 
         // Defaulting, then mutating admission.
+        let labelsGiven = !object.labels.isEmpty
         Defaults.apply(to: &object.value, kind: kind)
         if kind.kind == "Pod", var spec = object.value["spec"], spec.objectValue != nil {
             try admitPriority(&spec, pod: object.name.isEmpty ? (object.generateName ?? "") : object.name, txn: txn)
@@ -47,7 +48,7 @@ extension Store {
         object.deletionTimestamp = nil
         object.deletionGracePeriodSeconds = nil
         if kind.hasSpecGeneration { object.generation = 1 } else { object.generation = nil }
-        prepareForCreate(&object, kind: kind, txn: txn)
+        prepareForCreate(&object, kind: kind, labelsGiven: labelsGiven, txn: txn)
 
         let errors = Validation.validate(object, kind: kind)
         if !errors.isEmpty { throw StoreError.invalid(kind.kind, object.name.isEmpty ? (object.generateName ?? "") : object.name, errors) }
@@ -106,7 +107,8 @@ extension Store {
     }
 
     /// Kind-specific `PrepareForCreate`.
-    func prepareForCreate(_ object: inout Unstructured, kind: ResourceKind, txn: any LogTransaction) {
+    /// `labelsGiven`: whether the submitted object had labels of its own (before defaulting).
+    func prepareForCreate(_ object: inout Unstructured, kind: ResourceKind, labelsGiven: Bool, txn: any LogTransaction) {
         switch kind.kind {
         case "Pod":
             object.value["status"] = ["phase": "Pending", "qosClass": .string(Defaults.qosClass(object.value["spec"]))]
@@ -119,6 +121,9 @@ extension Store {
             object.annotations[Self.templateGenerationAnnotation] = String(max(given, 1))
         case "Job":
             object.value["status"] = .object(JSONObject())
+            // Defaulting gave a Job without labels its template's labels map — the same map in
+            // Kubernetes, so the labels generated into the template below show in the Job's too.
+            let labelsAreTemplates = !labelsGiven && object.value[path: ["spec", "template", "metadata", "labels"]]?.objectValue != nil
             if object.value[path: ["spec", "manualSelector"]]?.boolValue != true {
                 let uid = object.uid
                 object.value[path: ["spec", "selector"]] = ["matchLabels": ["batch.kubernetes.io/controller-uid": .string(uid)]]
@@ -133,7 +138,7 @@ extension Store {
                 var template = Unstructured(object.value[path: ["spec", "template"]] ?? .object(JSONObject()))
                 template.labels = labels
                 object.value[path: ["spec", "template"]] = template.value
-                if object.labels.isEmpty { object.labels = labels }
+                if labelsAreTemplates { object.labels = labels }
             }
         case "Service":
             object.value["status"] = ["loadBalancer": .object(JSONObject())]

@@ -155,6 +155,7 @@ extension Store {
         case .status:
             next = old
             next.value["status"] = submitted.value["status"]
+            if kind.kind == "Job" { Defaults.defaultJobLabels(&next.value) }
         case .main:
             next = submitted
             Defaults.apply(to: &next.value, kind: kind)

@@ -32,9 +32,21 @@ public enum Defaults {
             setIfAbsent(&object, ["spec", "backoffLimit"], object[path: ["spec", "backoffLimitPerIndex"]] == nil ? 6 : 2_147_483_647)
             setIfAbsent(&object, ["spec", "completionMode"], "NonIndexed")
             setIfAbsent(&object, ["spec", "suspend"], false)
-            if object[path: ["spec", "podFailurePolicy"]] == nil {
-                setIfAbsent(&object, ["spec", "podReplacementPolicy"], "TerminatingOrFailed")
+            let failurePolicy = object[path: ["spec", "podFailurePolicy"]]
+            setIfAbsent(&object, ["spec", "podReplacementPolicy"], failurePolicy == nil ? "TerminatingOrFailed" : "Failed")
+            setIfAbsent(&object, ["spec", "manualSelector"], false)
+            if var rules = failurePolicy?["rules"]?.arrayValue {
+                // SetDefaults_PodFailurePolicyOnPodConditionsPattern: a pattern's status is "True".
+                for i in rules.indices {
+                    guard var patterns = rules[i]["onPodConditions"]?.arrayValue else { continue }
+                    for j in patterns.indices where patterns[j].objectValue != nil && patterns[j]["status"] == nil {
+                        patterns[j]["status"] = "True"
+                    }
+                    rules[i]["onPodConditions"] = .array(patterns)
+                }
+                object[path: ["spec", "podFailurePolicy", "rules"]] = .array(rules)
             }
+            defaultJobLabels(&object)
             // A Job's template keeps an empty restartPolicy empty: validation requires OnFailure/Never.
             if var spec = object[path: ["spec", "template", "spec"]] {
                 let hadPolicy = spec["restartPolicy"] != nil
@@ -75,6 +87,17 @@ public enum Defaults {
         guard metadata["creationTimestamp"] == nil else { return }
         metadata["creationTimestamp"] = .null
         object[path: ["spec", "template", "metadata"]] = .object(metadata.ordered(first: ["name", "generateName", "namespace", "creationTimestamp"]))
+    }
+
+    /// SetDefaults_Job's labels: a Job without labels takes its template's, when the template has
+    /// a labels map (even an empty one). The API server defaults every write, status updates
+    /// included, so a Job created without any labels gains its template's generated labels at its
+    /// first status update.
+    public static func defaultJobLabels(_ object: inout JSONValue) {
+        guard let templateLabels = object[path: ["spec", "template", "metadata", "labels"]], templateLabels.objectValue != nil,
+              (object[path: ["metadata", "labels"]]?.objectValue ?? [:]).isEmpty else { return }
+        if object["metadata"]?.objectValue == nil { object["metadata"] = .object(JSONObject()) }
+        object[path: ["metadata", "labels"]] = templateLabels
     }
 
     static func setIfAbsent(_ object: inout JSONValue, _ path: [String], _ value: JSONValue) {
