@@ -79,7 +79,7 @@ public struct SchedulerController: Reconciler {
         case .bind(let node):
             try await context.client.bind(podNamespace: request.namespace, podName: request.name, nodeName: node)
             cache.assume(pod: record.key, requests: Scheduling.requests(pod), on: node)
-            await context.events.reporting(as: Self.schedulerName).record(record, reason: "Scheduled",
+            await context.events.reporting(as: Self.schedulerName).record(record, reason: "Scheduled", action: "Binding",
                                         message: "Successfully assigned \(request.namespace)/\(request.name) to \(node)")
         case .unschedulable(let message):
             var updated = pod
@@ -96,7 +96,7 @@ public struct SchedulerController: Reconciler {
             }
             updated.status.conditions = conditions
             try await context.client.updateStatus(updated)
-            await context.events.reporting(as: Self.schedulerName).record(record, type: "Warning", reason: "FailedScheduling", message: message)
+            await context.events.reporting(as: Self.schedulerName).record(record, type: "Warning", reason: "FailedScheduling", action: "Scheduling", message: message)
         }
         return .done
     }

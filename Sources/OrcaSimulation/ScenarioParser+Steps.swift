@@ -194,7 +194,8 @@ extension Scenario {
             case "ready": e.ready = try value.bool()
             case "terminating": e.terminating = try value.bool()
             case "exists": e.count = try value.bool() ? e.count : 0
-            case "metadata", "spec", "status", "subsets", "reason", "message", "involvedObject", "source", "type", "data":
+            case "metadata", "spec", "status", "subsets", "reason", "message", "involvedObject", "source", "type", "data",
+                 "action", "reportingComponent", "reportingInstance", "eventTime", "series", "firstTimestamp", "lastTimestamp":
                 e.fields.append((path: [key], value: try value.json()))
             case "object":
                 // A subset of the whole object, for top-level fields with no key of their own
@@ -204,7 +205,7 @@ extension Scenario {
                 e.fields.append((path: [], value: json))
             default:
                 guard key.contains(".") else {
-                    throw value.error("unknown expectation field \"\(key)\" (known: kind, namespace, name, selector, at, count, phase, node, notOnNode, ready, terminating, exists, metadata, spec, status, subsets, reason, message, involvedObject, source, type, data, object, or a dotted path such as status.readyReplicas)")
+                    throw value.error("unknown expectation field \"\(key)\" (known: kind, namespace, name, selector, at, count, phase, node, notOnNode, ready, terminating, exists, metadata, spec, status, subsets, reason, message, involvedObject, source, type, data, an Event's action, reportingComponent, reportingInstance, eventTime, series, firstTimestamp and lastTimestamp, object, or a dotted path such as status.readyReplicas)")
                 }
                 e.fields.append((path: key.split(separator: ".").map(String.init), value: try value.json()))
             }

@@ -55,10 +55,19 @@ struct Describe: AsyncParsableCommand {
             if !events.isEmpty {
                 lines.append("Events:")
                 var rows: [[String]] = [["TYPE", "REASON", "LAST SEEN", "COUNT", "FROM", "MESSAGE"]]
-                for e in events.sorted(by: { ($0.value["lastTimestamp"]?.stringValue ?? "") < ($1.value["lastTimestamp"]?.stringValue ?? "") }) {
+                // An events.k8s.io/v1 Event (the scheduler's) has eventTime and reportingComponent
+                // where a core/v1 one has lastTimestamp and source, as kubectl reads them.
+                func lastSeen(_ e: Unstructured) -> String {
+                    e.value["lastTimestamp"]?.stringValue ?? e.value["eventTime"]?.stringValue ?? ""
+                }
+                func from(_ e: Unstructured) -> String {
+                    let source = e.value[path: ["source", "component"]]?.stringValue ?? ""
+                    return source.isEmpty ? e.value["reportingComponent"]?.stringValue ?? "" : source
+                }
+                for e in events.sorted(by: { lastSeen($0) < lastSeen($1) }) {
+                    let count = e.value["count"]?.intValue ?? e.value[path: ["series", "count"]]?.intValue ?? 1
                     rows.append([e.value["type"]?.stringValue ?? "", e.value["reason"]?.stringValue ?? "",
-                                 e.value["lastTimestamp"]?.stringValue ?? "", e.value["count"]?.intValue.map { String($0) } ?? "1",
-                                 e.value[path: ["source", "component"]]?.stringValue ?? "", e.value["message"]?.stringValue ?? ""])
+                                 lastSeen(e), String(count), from(e), e.value["message"]?.stringValue ?? ""])
                 }
                 lines.append(contentsOf: Table.format(rows).split(separator: "\n").map { "  " + $0 })
             }

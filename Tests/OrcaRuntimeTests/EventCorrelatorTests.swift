@@ -50,6 +50,28 @@ struct EventCorrelatorTests {
         #expect(name == "web.def" && count == 2 && m11 == "(combined from similar events): Created pod: p11")
     }
 
+    @Test("events.k8s.io/v1: an isomorphic repeat within 6 minutes starts a series of 2, later repeats only count")
+    func series() {
+        let c = EventCorrelator()
+        var pod = object("web-1")
+        pod.kind = "Pod"
+        pod.resourceVersion = "7"
+        let key = EventCorrelator.seriesKey(component: "default-scheduler", instance: "default-scheduler-h", object: pod,
+                                            type: "Warning", action: "Scheduling", reason: "FailedScheduling")
+        #expect(c.observeSeries(key: key, objectName: "web-1", now: t0) == .create)
+        c.writtenSeriesEvent(key: key, name: "web-1.stored")
+        #expect(c.observeSeries(key: key, objectName: "web-1", now: t0.adding(.seconds(10))) == .startSeries(name: "web-1.stored", eventTime: t0))
+        #expect(c.observeSeries(key: key, objectName: "web-1", now: t0.adding(.seconds(20))) == .counted)
+        // The regarding object's resourceVersion is part of the key: a changed pod is a new event.
+        pod.resourceVersion = "8"
+        let changed = EventCorrelator.seriesKey(component: "default-scheduler", instance: "default-scheduler-h", object: pod,
+                                                type: "Warning", action: "Scheduling", reason: "FailedScheduling")
+        #expect(changed != key)
+        #expect(c.observeSeries(key: changed, objectName: "web-1", now: t0.adding(.seconds(20))) == .create)
+        // Unseen for more than 6 minutes, the event is forgotten: the next one is new.
+        #expect(c.observeSeries(key: key, objectName: "web-1", now: t0.adding(.seconds(20 + 361))) == .create)
+    }
+
     @Test("25 events about one object at once, then one per 5 minutes")
     func spamFilter() {
         let c = EventCorrelator()

@@ -151,7 +151,7 @@ struct KubeletStatusShapeTests {
 
 @Suite("Events as client-go's recorder writes them")
 struct EventShapeTests {
-    @Test("every Event has core/v1's fields in its order (eventTime null, reportingInstance \"\"); the node controller's RegisteredNode and RemovingNode are RecordNodeEvent's")
+    @Test("every Event of a core/v1 recorder has core/v1's fields in its order (eventTime null, reportingInstance \"\"); the node controller's RegisteredNode and RemovingNode are RecordNodeEvent's")
     func shape() async throws {
         // pod-gc.yaml deletes node-2 at 5 s.
         let events = try await readingSimulatedLog("pod-gc.yaml") { log, _ in try log.list(kind: "Event", namespace: nil).records.map(\.object) }
@@ -170,5 +170,20 @@ struct EventShapeTests {
         #expect(removing["involvedObject"]?.objectValue?.keys == ["apiVersion", "kind", "name", "uid"])
         #expect(removing[path: ["involvedObject", "uid"]] == registered.first { $0[path: ["involvedObject", "name"]] == "node-2" }?[path: ["involvedObject", "uid"]])
         #expect(removing[path: ["source", "component"]] == "node-controller" && removing["type"] == "Normal")
+    }
+
+    @Test("the scheduler's Events are events.k8s.io/v1's, read as core/v1: eventTime, action and reportingInstance, empty source, no count")
+    func schedulerShape() async throws {
+        let events = try await readingSimulatedLog("unschedulable.yaml") { log, _ in try log.list(kind: "Event", namespace: nil).records.map(\.object) }
+        let scheduler = events.filter { $0["reportingComponent"] == "default-scheduler" }
+        #expect(scheduler.map { $0["reason"] } == ["FailedScheduling", "Scheduled"])
+        for event in scheduler {
+            #expect(event.objectValue?.keys == ["apiVersion", "kind", "metadata", "involvedObject", "reason", "message", "source", "firstTimestamp",
+                                                 "lastTimestamp", "type", "eventTime", "action", "reportingComponent", "reportingInstance"])
+            #expect(event["source"] == .object(JSONObject()) && event["firstTimestamp"] == .null && event["lastTimestamp"] == .null)
+            #expect(event["reportingInstance"] == "default-scheduler-orca-control-plane")
+        }
+        #expect(scheduler.map { $0["action"] } == ["Scheduling", "Binding"])
+        #expect(scheduler.last?["eventTime"] == "2026-01-01T00:00:20.000000Z")
     }
 }

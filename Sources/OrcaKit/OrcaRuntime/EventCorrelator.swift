@@ -122,6 +122,74 @@ public final class EventCorrelator: Sendable {
         }
     }
 
+    /// An events.k8s.io/v1 event seen before (`tools/events`' isomorphic-event cache): the
+    /// Event's name, when it was first recorded and, once repeated, the series count.
+    struct Isomorphic {
+        var name: String
+        var eventTime: Timestamp
+        var seriesCount: Int?
+        var lastObserved: Timestamp
+    }
+    struct SeriesCache {
+        var entries: [String: Isomorphic] = [:]
+        var lastSweep: Timestamp?
+    }
+    let isomorphic = Mutex(SeriesCache())
+
+    /// How long `tools/events` keeps an event it has not seen again (`finishTime`).
+    public static let seriesFinishTime: Duration = .seconds(360)
+
+    /// What the events.k8s.io/v1 recorder writes for an event.
+    public enum SeriesDecision: Sendable, Equatable {
+        /// Create a new Event.
+        case create
+        /// The event repeats one written as `name` at `eventTime`: write its `series` (count 2).
+        case startSeries(name: String, eventTime: Timestamp)
+        /// The series goes on: counted, written when it is refreshed (every 30 minutes) or ends.
+        case counted
+    }
+
+    /// `tools/events`' `recordToSink`: an event with the same type, action, reason, reporting
+    /// controller and instance, regarding object (resourceVersion included) and related object
+    /// as one seen in the last 6 minutes is isomorphic to it — the first repeat turns the Event
+    /// into a series of count 2, later repeats only count.
+    public func observeSeries(key: String, objectName: String, now: Timestamp) -> SeriesDecision {
+        isomorphic.withLock { cache in
+            // finishSeries, every 6 minutes: what was not seen again for 6 minutes is forgotten.
+            if let last = cache.lastSweep, now.since(last) >= Self.seriesFinishTime {
+                cache.entries = cache.entries.filter { now.since($0.value.lastObserved) <= Self.seriesFinishTime }
+                cache.lastSweep = now
+            } else if cache.lastSweep == nil {
+                cache.lastSweep = now
+            }
+            if var seen = cache.entries[key], now.since(seen.lastObserved) <= Self.seriesFinishTime {
+                seen.lastObserved = now
+                defer { cache.entries[key] = seen }
+                if let count = seen.seriesCount {
+                    seen.seriesCount = count + 1
+                    return .counted
+                }
+                seen.seriesCount = 2
+                return .startSeries(name: seen.name, eventTime: seen.eventTime)
+            }
+            let hex = String(UInt64(bitPattern: now.nanoseconds), radix: 16)
+            cache.entries[key] = Isomorphic(name: "\(objectName).\(hex)", eventTime: now, seriesCount: nil, lastObserved: now)
+            return .create
+        }
+    }
+
+    /// Remembers the name the events.k8s.io/v1 Event for `key` was created under.
+    public func writtenSeriesEvent(key: String, name: String) {
+        isomorphic.withLock { $0.entries[key]?.name = name }
+    }
+
+    /// The isomorphism key of an events.k8s.io/v1 event (`tools/events`' `getKey`).
+    public static func seriesKey(component: String, instance: String, object: ObjectReference, type: String,
+                                 action: String, reason: String) -> String {
+        [type, action, reason, component, instance, object.name ?? "", object.kind ?? "", object.namespace ?? "",
+         object.uid ?? "", object.apiVersion ?? "", object.resourceVersion ?? "", object.fieldPath ?? ""].joined(separator: "\u{1f}")
+    }
+
     /// Remembers the Event written for `key` (its name as stored, its count).
     public func written(key: String, name: String, count: Int, firstTimestamp: Timestamp) {
         state.withLock { $0.observations.set(key, Observation(count: count, first: firstTimestamp, name: name)) }

@@ -135,14 +135,7 @@ public struct EventRecorder: Sendable {
     /// best-effort, as in Kubernetes.
     @discardableResult
     public func record(_ object: EventRecord, type: String = "Normal", reason: String, message: String) async -> Bool {
-        var involved = ObjectReference()
-        involved.apiVersion = object.object["apiVersion"]?.stringValue
-        involved.kind = object.kind
-        involved.namespace = object.namespace.isEmpty ? nil : object.namespace
-        involved.name = object.name
-        involved.uid = object.uid
-        involved.resourceVersion = String(object.seq)
-        return await record(about: involved, type: type, reason: reason, message: message)
+        await record(about: reference(to: object), type: type, reason: reason, message: message)
     }
 
     /// Records an event about the object `involved` names — for a reference built by hand, as
@@ -189,6 +182,75 @@ public struct EventRecorder: Sendable {
                 return false
             }
         }
+    }
+
+    /// The host name Orca's control-plane components report from (the second half of an
+    /// events.k8s.io/v1 `reportingInstance`, `<component>-<host>`).
+    public static let controlPlaneHost = "orca-control-plane"
+
+    /// Records an event as client-go's events.k8s.io/v1 recorder (`tools/events`) does — the
+    /// one kube-scheduler uses (`Scheduled` with action `Binding`, `FailedScheduling` with
+    /// action `Scheduling`). Read as core/v1, such an Event has `eventTime` (microseconds),
+    /// `action`, `reportingComponent` and `reportingInstance` (`<component>-<host>`) set, and
+    /// an empty `source`, no `count` and null `firstTimestamp`/`lastTimestamp`. An event
+    /// isomorphic to one of the last 6 minutes (same type, action, reason, reporter and
+    /// regarding object, resourceVersion included) turns that Event into a `series` of count 2;
+    /// later repeats are only counted (Kubernetes writes them every 30 minutes, Orca does not).
+    @discardableResult
+    public func record(_ object: EventRecord, type: String = "Normal", reason: String, action: String, message: String) async -> Bool {
+        let regarding = reference(to: object)
+        let now = clock.now()
+        let instance = "\(component)-\(Self.controlPlaneHost)"
+        let key = EventCorrelator.seriesKey(component: component, instance: instance, object: regarding, type: type,
+                                            action: action, reason: reason)
+        let namespace = object.namespace.isEmpty ? "default" : object.namespace
+        switch correlator.observeSeries(key: key, objectName: object.name, now: now) {
+        case .counted:
+            return false
+        case .startSeries(let name, _):
+            let series: JSONValue = ["series": ["count": 2, "lastObservedTime": .string(now.rfc3339Micro)]]
+            do {
+                try await client.patch(kind: "Event", namespace: namespace, name: name, mergePatch: series)
+                return true
+            } catch {
+                return false
+            }
+        case .create:
+            var event = Event(metadata: ObjectMeta())
+            event.metadata.namespace = namespace
+            event.involvedObject = regarding
+            event.reason = reason
+            event.message = message
+            event.raw["source"] = .object(JSONObject())
+            event.raw["firstTimestamp"] = .null
+            event.raw["lastTimestamp"] = .null
+            event.type = type
+            event.raw["eventTime"] = .string(now.rfc3339Micro)
+            event.raw["action"] = .string(action)
+            event.reportingComponent = component
+            event.raw["reportingInstance"] = .string(instance)
+            event.raw = event.raw.ordered(first: ["apiVersion", "kind", "metadata", "involvedObject", "reason", "message", "source",
+                                                  "firstTimestamp", "lastTimestamp", "type", "eventTime", "action",
+                                                  "reportingComponent", "reportingInstance"])
+            do {
+                let created = try await client.createEvent(event, nameBase: object.name, firstSuffix: UInt64(bitPattern: now.nanoseconds))
+                correlator.writtenSeriesEvent(key: key, name: created.name)
+                return true
+            } catch {
+                return false
+            }
+        }
+    }
+
+    func reference(to object: EventRecord) -> ObjectReference {
+        var involved = ObjectReference()
+        involved.apiVersion = object.object["apiVersion"]?.stringValue
+        involved.kind = object.kind
+        involved.namespace = object.namespace.isEmpty ? nil : object.namespace
+        involved.name = object.name
+        involved.uid = object.uid
+        involved.resourceVersion = String(object.seq)
+        return involved
     }
 
     func makeEvent(_ involved: ObjectReference, namespace: String, type: String, reason: String, message: String,
