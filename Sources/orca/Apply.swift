@@ -40,8 +40,13 @@ struct Apply: AsyncParsableCommand {
                 } catch {
                     failed = true
                     let u = Unstructured(manifest)
-                    let action = "applying \(u.kind.lowercased())/\(u.name)"
-                    Output.err(Output.describe(error) + " (when \(action) from \"\(filename)\")")
+                    if let e = error as? StoreError, e.reason == .invalid, e.detailsKind != nil {
+                        // kubectl reports an invalid object by its details alone.
+                        Output.err(Output.describe(error))
+                    } else {
+                        let action = "applying \(u.kind.lowercased())/\(u.name)"
+                        Output.err(Output.describe(error) + " (when \(action) from \"\(filename)\")")
+                    }
                 }
             }
             if failed { throw ExitCode(1) }

@@ -41,9 +41,18 @@ enum Output {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    /// kubectl's rendering of a server error.
+    /// kubectl's rendering of a server error (`cmdutil.CheckErr`): an Invalid one with field
+    /// causes as `The Kind "name" is invalid: cause`, or one cause per `* ` line when there are
+    /// several; any other as `Error from server (Reason): message`.
     static func describe(_ error: any Error) -> String {
-        if let e = error as? StoreError { return "Error from server (\(e.reason)): \(e.message)" }
+        if let e = error as? StoreError {
+            if e.reason == .invalid, let kind = e.detailsKind, !e.causes.isEmpty {
+                let head = "The \(kind) \"\(e.detailsName ?? "")\" is invalid: "
+                return e.causes.count == 1 ? head + e.causes[0].description
+                    : head + "\n" + e.causes.map { "* \($0.description)" }.joined(separator: "\n")
+            }
+            return "Error from server (\(e.reason)): \(e.message)"
+        }
         if let e = error as? LogError { return "error: \(e.message)" }
         if let e = error as? CLIError { return e.message }
         return "error: \(error)"

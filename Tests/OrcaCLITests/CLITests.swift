@@ -62,7 +62,18 @@ struct CLITests {
         {"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web"},"spec":{"replicas":-1,"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}
         """)
         #expect(negative.status == 1)
-        #expect(negative.stderr.contains("ReplicaSet \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"))
+        #expect(negative.stderr.contains("The ReplicaSet \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"))
+        // Several causes: kubectl's one per line.
+        let twice = try run("orca", ["apply", "-f", "-", "--data", data], stdin: """
+        {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"restartPolicy":"Always","containers":[{"name":"c","image":"i"},{"name":"c","image":"i"}]}}}}
+        """)
+        #expect(twice.status == 1)
+        #expect(twice.stderr == """
+            The Job "j" is invalid: \n\
+            * spec.template.spec.containers[1].name: Duplicate value: "c"
+            * spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"
+
+            """)
         let missing = try run("orca", ["get", "pods", "--data", dir.sub("nowhere")])
         #expect(missing.status == 1 && missing.stderr.contains("there is no Orca log"))
         let kind = try run("orca", ["get", "widgets", "--data", data])

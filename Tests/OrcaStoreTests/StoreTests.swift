@@ -87,19 +87,19 @@ struct StoreCreateTests {
         kind: ReplicaSet
         metadata: {name: web}
         spec: {replicas: -1, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: a, image: x}]}}}
-        """, "ReplicaSet \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
+        """, "ReplicaSet.apps \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
         ("""
         apiVersion: apps/v1
         kind: ReplicaSet
         metadata: {name: web}
         spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: db}}, spec: {containers: [{name: a, image: x}]}}}
-        """, "ReplicaSet \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"db\"}: `selector` does not match template `labels`"),
+        """, "ReplicaSet.apps \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"db\"}: `selector` does not match template `labels`"),
         ("""
         apiVersion: batch/v1
         kind: Job
         metadata: {name: hello}
         spec: {template: {spec: {restartPolicy: Always, containers: [{name: a, image: x}]}}}
-        """, "Job \"hello\" is invalid: spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""),
+        """, "Job.batch \"hello\" is invalid: spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""),
         ("""
         apiVersion: v1
         kind: Pod
@@ -129,19 +129,19 @@ struct StoreCreateTests {
         kind: DaemonSet
         metadata: {name: agent}
         spec: {selector: {matchLabels: {app: a}}, updateStrategy: {rollingUpdate: {maxSurge: 1}}, template: {metadata: {labels: {app: a}}, spec: {containers: [{name: a, image: x}]}}}
-        """, "DaemonSet \"agent\" is invalid: spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero"),
+        """, "DaemonSet.apps \"agent\" is invalid: spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero"),
         ("""
         apiVersion: apps/v1
         kind: DaemonSet
         metadata: {name: agent}
         spec: {selector: {matchLabels: {app: a}}, updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 0}}, template: {metadata: {labels: {app: a}}, spec: {containers: [{name: a, image: x}]}}}
-        """, "DaemonSet \"agent\" is invalid: spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0"),
+        """, "DaemonSet.apps \"agent\" is invalid: spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0"),
         ("""
         apiVersion: apps/v1
         kind: DaemonSet
         metadata: {name: agent}
         spec: {selector: {matchLabels: {}}, updateStrategy: {type: Sometimes}, template: {metadata: {labels: {app: a}}, spec: {restartPolicy: Never, containers: [{name: a, image: x}]}}}
-        """, "DaemonSet \"agent\" is invalid: [spec.selector: Invalid value: {\"matchLabels\":{}}: empty selector is invalid for daemonset, spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\", spec.updateStrategy: Unsupported value: \"Sometimes\": supported values: \"RollingUpdate\", \"OnDelete\"]"),
+        """, "DaemonSet.apps \"agent\" is invalid: [spec.selector: Invalid value: {\"matchLabels\":{}}: empty selector is invalid for daemonset, spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\", spec.updateStrategy: Unsupported value: \"Sometimes\": supported values: \"RollingUpdate\", \"OnDelete\"]"),
     ])
     func validation(manifest: String, message: String) async throws {
         let f = try Fixture()
@@ -255,13 +255,13 @@ struct StoreCreateTests {
         let f = try Fixture()
         func create(_ text: String) async -> String? { await storeError { try await f.store.create(try yaml(text)) }?.message }
         #expect(await create("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: system-mine}, value: 1}")
-            == "PriorityClass \"system-mine\" is invalid: metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only. error: system-mine is not a known system priority class")
+            == "PriorityClass.scheduling.k8s.io \"system-mine\" is invalid: metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only. error: system-mine is not a known system priority class")
         #expect(await create("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: system-node-critical}, value: 1}")
-            == "PriorityClass \"system-node-critical\" is invalid: metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only. error: value of system-node-critical PriorityClass must be 2000001000")
+            == "PriorityClass.scheduling.k8s.io \"system-node-critical\" is invalid: metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only. error: value of system-node-critical PriorityClass must be 2000001000")
         #expect(await create("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: huge}, value: 1000000001}")
-            == "PriorityClass \"huge\" is invalid: value: Forbidden: maximum allowed value of a user defined priority is 1000000000")
+            == "PriorityClass.scheduling.k8s.io \"huge\" is invalid: value: Forbidden: maximum allowed value of a user defined priority is 1000000000")
         #expect(await create("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: odd}, value: 1, preemptionPolicy: Sometimes}")
-            == "PriorityClass \"odd\" is invalid: preemptionPolicy: Unsupported value: \"Sometimes\": supported values: \"PreemptLowerPriority\", \"Never\"")
+            == "PriorityClass.scheduling.k8s.io \"odd\" is invalid: preemptionPolicy: Unsupported value: \"Sometimes\": supported values: \"PreemptLowerPriority\", \"Never\"")
         #expect(try f.log.latestSeq() == 0)
 
         let created = try await f.store.create(try yaml("{apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: mid}, value: 50}"))
@@ -270,7 +270,7 @@ struct StoreCreateTests {
         changed["value"] = 60
         changed["preemptionPolicy"] = "Never"
         #expect(await storeError { try await f.store.update(changed) }?.message
-            == "PriorityClass \"mid\" is invalid: [value: Forbidden: may not be changed in an update., preemptionPolicy: Invalid value: \"Never\": field is immutable]")
+            == "PriorityClass.scheduling.k8s.io \"mid\" is invalid: [value: Forbidden: may not be changed in an update., preemptionPolicy: Invalid value: \"Never\": field is immutable]")
         var described = created.value
         described["description"] = "for the middle tier"
         #expect(try await f.store.update(described).value["description"] == "for the middle tier")

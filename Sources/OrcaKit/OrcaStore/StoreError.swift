@@ -1,7 +1,7 @@
 public import OrcaAPI
 
 /// An API error, shaped like Kubernetes' `metav1.Status`: a reason, an HTTP code and a message
-/// in Kubernetes' words (`pods "web" not found`, `ReplicaSet "web" is invalid: …`).
+/// in Kubernetes' words (`pods "web" not found`, `ReplicaSet.apps "web" is invalid: …`).
 public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     /// Kubernetes' `StatusReason`; new reasons may be added.
     public struct Reason: Hashable, Sendable, CustomStringConvertible {
@@ -21,6 +21,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     public var message: String
     /// The field errors behind an `Invalid` error.
     public var causes: [FieldError]
+    /// `metav1.StatusDetails`' kind and name: the object an `Invalid` error is about.
+    public var detailsKind: String?
+    public var detailsName: String?
 
     public init(_ reason: Reason, _ message: String, causes: [FieldError] = []) {
         self.reason = reason
@@ -43,9 +46,16 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     public static func conflict(_ kind: String, _ name: String) -> StoreError {
         StoreError(.conflict, "Operation cannot be fulfilled on \(resource(kind)) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again")
     }
+    /// `errors.NewInvalid`: the message names the kind qualified by its group (`Pod`,
+    /// `ReplicaSet.apps`, `Job.batch`), the details the bare kind and the name.
     public static func invalid(_ kind: String, _ name: String, _ errors: [FieldError]) -> StoreError {
         let list = errors.count == 1 ? errors[0].description : "[" + errors.map(\.description).joined(separator: ", ") + "]"
-        return StoreError(.invalid, "\(kind) \"\(name)\" is invalid: \(list)", causes: errors)
+        let group = ResourceKind.forKind(kind)?.group ?? ""
+        let qualified = group.isEmpty ? kind : "\(kind).\(group)"
+        var error = StoreError(.invalid, "\(qualified) \"\(name)\" is invalid: \(list)", causes: errors)
+        error.detailsKind = kind
+        error.detailsName = name
+        return error
     }
     public static func forbidden(_ kind: String, _ name: String, _ detail: String) -> StoreError {
         StoreError(.forbidden, "\(resource(kind)) \"\(name)\" is forbidden: \(detail)")
