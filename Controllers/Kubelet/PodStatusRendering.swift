@@ -37,8 +37,9 @@ extension SimulatedPod {
     }
 
     /// The pod's status as the kubelet reports it at `now`, keeping what others own
-    /// (PodScheduled, DisruptionTarget, readiness-gate conditions, qosClass) and each
-    /// condition's lastTransitionTime while its status stays the same.
+    /// (DisruptionTarget, readiness-gate conditions, qosClass) and each condition's
+    /// lastTransitionTime while its status stays the same. `PodScheduled` is the kubelet's
+    /// too: True (the scheduler's transition time kept), also for a pod bound by its manifest.
     public func status(of pod: Pod, now: Timestamp, podIP: String?, hostIP: String?) -> PodStatus {
         let second = Timestamp(seconds: now.seconds)
         let old = pod.status
@@ -103,25 +104,38 @@ extension SimulatedPod {
         }
         own.append(ready)
         own.append(containersReady)
-        if evicted {
-            own.append(Condition(type: "DisruptionTarget", status: "True", reason: "TerminationByKubelet",
-                                 message: "The node was low on resource: memory. "))
-        }
-        var conditions: [Condition] = []
-        for var c in own {
+        own.append(Condition(type: "PodScheduled", status: "True"))
+        func stamped(_ condition: Condition) -> Condition {
+            var c = condition
             c.raw["lastProbeTime"] = .null
             let previous = old.conditions[type: c.type]
             c.lastTransitionTime = previous?.status == c.status ? previous?.lastTransitionTime ?? second : second
-            conditions.append(Self.ordered(c))
+            return Self.ordered(c)
         }
-        let ownTypes = Set(own.map(\.type))
-        conditions += old.conditions.filter { !ownTypes.contains($0.type) }
+        // The status manager's mergePodStatus: the conditions others own first (readiness
+        // gates, a DisruptionTarget a controller set), then the kubelet's own in the order it
+        // generates them; the patch's $setElementOrder makes that the stored order.
+        var conditions = old.conditions.filter { !Self.kubeletConditions.contains($0.type) }
+        conditions += own.map(stamped)
+        if evicted {
+            // A condition the kubelet shares: replaced where it stands, or appended.
+            let disruption = stamped(Condition(type: "DisruptionTarget", status: "True", reason: "TerminationByKubelet",
+                                               message: "The node was low on resource: memory. "))
+            if let i = conditions.firstIndex(where: { $0.type == "DisruptionTarget" }) {
+                conditions[i] = disruption
+            } else {
+                conditions.append(disruption)
+            }
+        }
         status.conditions = conditions
 
         if !initContainers.isEmpty { status.initContainerStatuses = initContainers.map(Self.containerStatus) }
         status.containerStatuses = containers.map(Self.containerStatus)
         return status
     }
+
+    /// The conditions the kubelet owns (`PodConditionsByKubelet`): it writes them whole.
+    static let kubeletConditions: Set<String> = ["PodScheduled", "Ready", "Initialized", "ContainersReady", "PodReadyToStartContainers"]
 
     /// Kubernetes' key order for a condition.
     static func ordered(_ c: Condition) -> Condition {
