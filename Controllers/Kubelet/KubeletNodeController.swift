@@ -153,8 +153,8 @@ public enum SimulatedNodes {
         return [internalIP, host]
     }
 
-    /// A node as it registers: `base` (at least `metadata.name`) completed with the hostname, OS
-    /// and zone labels, the pod CIDR of its index, default capacity and allocatable, addresses,
+    /// A node as it registers: `base` (at least `metadata.name`) completed with the kubelet's
+    /// labels (hostname, OS and architecture, also under their beta names) and the zone label, the pod CIDR of its index, default capacity and allocatable, addresses,
     /// and — when it has a kubelet — the healthy conditions (heartbeat `now`) and node info.
     /// What a scenario's `nodes:` and `orca run --nodes` create.
     public static func manifest(_ base: JSONValue, index: Int, now: Timestamp, kubelet: Bool) -> JSONValue {
@@ -163,7 +163,10 @@ public enum SimulatedNodes {
         if node["apiVersion"] == nil { node["apiVersion"] = "v1" }
         if node["kind"] == nil { node["kind"] = "Node" }
         if node[path: ["metadata", "labels"]]?.objectValue == nil { node[path: ["metadata", "labels"]] = .object(JSONObject()) }
-        let labels: [(String, String)] = [("kubernetes.io/hostname", name), ("kubernetes.io/os", "linux"), (zoneLabel, defaultZone)]
+        // The kubelet's own labels (`initialNode`, in the API's sorted order), and the zone.
+        let labels: [(String, String)] = [("beta.kubernetes.io/arch", "amd64"), ("beta.kubernetes.io/os", "linux"),
+                                          ("kubernetes.io/arch", "amd64"), ("kubernetes.io/hostname", name),
+                                          ("kubernetes.io/os", "linux"), (zoneLabel, defaultZone)]
         for (k, v) in labels where node[path: ["metadata", "labels", k]] == nil { node[path: ["metadata", "labels", k]] = .string(v) }
         if node[path: ["spec", "podCIDR"]] == nil {
             let cidr = Kubelets.podCIDR(index: index)
