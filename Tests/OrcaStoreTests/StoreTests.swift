@@ -30,6 +30,11 @@ final class Fixture: @unchecked Sendable {
 
 func yaml(_ text: String) throws -> JSONValue { try #require(try JSONValue.parseYAMLDocuments(text).first) }
 
+/// A batch/v1 Job manifest: `spec` (and `labels`, if any) as flow-style YAML.
+func jobManifest(_ name: String, labels: String? = nil, spec: String) throws -> JSONValue {
+    try yaml("{apiVersion: batch/v1, kind: Job, metadata: {name: \(name)\(labels.map { ", labels: \($0)" } ?? "")}, spec: \(spec)}")
+}
+
 func podManifest(_ name: String, node: String? = nil, grace: Int? = nil, finalizers: [String] = []) throws -> JSONValue {
     var pod = try yaml("""
     apiVersion: v1
@@ -279,12 +284,7 @@ struct StoreCreateTests {
     @Test("a Job gets the generated selector and labels, and batch/v1 defaults")
     func jobDefaults() async throws {
         let f = try Fixture()
-        let job = try await f.store.create(try yaml("""
-        apiVersion: batch/v1
-        kind: Job
-        metadata: {name: pi}
-        spec: {template: {spec: {restartPolicy: Never, containers: [{name: pi, image: perl}]}}}
-        """))
+        let job = try await f.store.create(try jobManifest("pi", spec: "{template: {spec: {restartPolicy: Never, containers: [{name: pi, image: perl}]}}}"))
         #expect(job.value[path: ["spec", "selector", "matchLabels", "batch.kubernetes.io/controller-uid"]]?.stringValue == job.uid)
         #expect(Unstructured(job.value[path: ["spec", "template"]] ?? .null).labels["job-name"] == "pi")
         #expect(job.value[path: ["spec", "completions"]] == 1 && job.value[path: ["spec", "parallelism"]] == 1)
@@ -309,16 +309,10 @@ struct StoreCreateTests {
     @Test("a Job with a podFailurePolicy is only replaced once failed; its template's labels become its own")
     func jobFailurePolicyDefaults() async throws {
         let f = try Fixture()
-        let job = try await f.store.create(try yaml("""
-        apiVersion: batch/v1
-        kind: Job
-        metadata: {name: pi}
-        spec:
-          podFailurePolicy: {rules: [{action: Ignore, onPodConditions: [{type: DisruptionTarget}]}]}
-          template:
-            metadata: {labels: {app: pi}}
-            spec: {restartPolicy: Never, containers: [{name: pi, image: perl}]}
-        """))
+        let job = try await f.store.create(try jobManifest("pi", spec: """
+            {podFailurePolicy: {rules: [{action: Ignore, onPodConditions: [{type: DisruptionTarget}]}]},
+             template: {metadata: {labels: {app: pi}}, spec: {restartPolicy: Never, containers: [{name: pi, image: perl}]}}}
+            """))
         #expect(job.value[path: ["spec", "podReplacementPolicy"]] == "Failed")
         #expect(job.value[path: ["spec", "podFailurePolicy", "rules"]]?.arrayValue?.first?["onPodConditions"]
                 == [["type": "DisruptionTarget", "status": "True"]])
@@ -326,12 +320,9 @@ struct StoreCreateTests {
         // extends: the Job shows the generated labels from the start.
         #expect(job.labels == ["app": "pi", "batch.kubernetes.io/controller-uid": job.uid, "batch.kubernetes.io/job-name": "pi",
                                "controller-uid": job.uid, "job-name": "pi"])
-        let labelled = try await f.store.create(try yaml("""
-        apiVersion: batch/v1
-        kind: Job
-        metadata: {name: own, labels: {app: pi}}
-        spec: {template: {metadata: {labels: {app: pi}}, spec: {restartPolicy: Never, containers: [{name: pi, image: perl}]}}}
-        """))
+        let labelled = try await f.store.create(try jobManifest("own", labels: "{app: pi}", spec: """
+            {template: {metadata: {labels: {app: pi}}, spec: {restartPolicy: Never, containers: [{name: pi, image: perl}]}}}
+            """))
         #expect(labelled.labels == ["app": "pi"])
     }
 
