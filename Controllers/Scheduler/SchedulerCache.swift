@@ -23,7 +23,11 @@ public final class SchedulerCache: Sendable {
         /// it comes back).
         var usage: [String: Usage] = [:]
         /// What each bound, non-terminal pod contributes, and to which node.
-        var contributions: [ObjectKey: (node: String, requests: [String: Int64])] = [:]
+        var contributions: [ObjectKey: (node: String, pod: Preemption.PodOnNode)] = [:]
+        /// The bound, non-terminal pods of each node name.
+        var podsByNode: [String: Set<ObjectKey>] = [:]
+        /// Pending pods nominated to a node by a preemption: the room they are waiting for.
+        var nominated: [ObjectKey: (node: String, priority: Int64, requests: [String: Int64])] = [:]
         /// Existing node names by pod count, each bucket sorted by name.
         var buckets: [[String]] = []
     }
@@ -41,20 +45,62 @@ public final class SchedulerCache: Sendable {
         case Pod.kind:
             if case .deleted = event {
                 setContribution(of: record.key, nil)
+                nominate(record.key, nil)
                 return
             }
             let node = Self.boundNode(record)
-            let current = state.withLock { $0.contributions[record.key]?.node }
-            guard node != current else { return }
-            setContribution(of: record.key, node.map { ($0, Pod(record.object).map(Scheduling.requests) ?? [:]) })
+            let nominatedNode = record.value(at: ["status", "nominatedNodeName"])?.stringValue ?? ""
+            if node == nil, !nominatedNode.isEmpty, SchedulerController.isPending(record), let pod = Pod(record.object) {
+                nominate(record.key, (nominatedNode, Int64(pod.spec.priority ?? 0), Scheduling.requests(pod)))
+            } else if state.withLock({ $0.nominated[record.key] != nil }) {
+                nominate(record.key, nil)
+            }
+            let current = state.withLock { $0.contributions[record.key] }
+            if let current, node == current.node {
+                // Still on its node: only its deletion after a preemption changes what preemption sees.
+                guard !current.pod.preempted, record.value(at: ["metadata", "deletionTimestamp"]) != nil else { return }
+                let pod = Preemption.PodOnNode(record, requests: current.pod.requests)
+                if pod.preempted { state.withLock { $0.contributions[record.key]?.pod = pod } }
+                return
+            }
+            if node == nil, current == nil { return }
+            setContribution(of: record.key, node.map { ($0, Preemption.PodOnNode(record, requests: Pod(record.object).map(Scheduling.requests) ?? [:])) })
         default:
             break
         }
     }
 
     /// Counts `pod` on `node` at once, before the informer delivers the binding.
-    public func assume(pod key: ObjectKey, requests: [String: Int64], on node: String) {
-        setContribution(of: key, (node, requests))
+    public func assume(pod record: EventRecord, requests: [String: Int64], on node: String) {
+        setContribution(of: record.key, (node, Preemption.PodOnNode(record, requests: requests)))
+    }
+
+    /// Records that `key`, a pending pod, waits for room on a node (nil: no longer).
+    public func nominate(_ key: ObjectKey, _ nomination: (node: String, priority: Int64, requests: [String: Int64])?) {
+        state.withLock { $0.nominated[key] = nomination }
+    }
+
+    /// ``Preemption/evaluate(_:nodes:pods:)`` over the cached nodes and the pods bound to them.
+    public func preemption(for pod: Pod, key: ObjectKey? = nil) -> Preemption.Outcome {
+        state.withLock { s in
+            let nodes = Array(s.nodes.values).map { Self.withNominated($0, for: pod, key: key, s) }
+            return Preemption.evaluate(pod, nodes: nodes) { name in
+                (s.podsByNode[name] ?? []).compactMap { s.contributions[$0]?.pod }
+            }
+        }
+    }
+
+    /// `RunFilterPluginsWithNominatedPods`: the node as `pod` must see it, holding the pods
+    /// nominated to it with at least `pod`'s priority (other than `pod` itself).
+    static func withNominated(_ info: Scheduling.NodeInfo, for pod: Pod, key: ObjectKey?, _ s: State) -> Scheduling.NodeInfo {
+        guard !s.nominated.isEmpty else { return info }
+        let priority = Int64(pod.spec.priority ?? 0)
+        var node = info
+        for (other, nomination) in s.nominated where nomination.node == info.name && other != key && nomination.priority >= priority {
+            node.podCount += 1
+            for (name, v) in nomination.requests { node.requested[name, default: 0] += v }
+        }
+        return node
     }
 
     /// The nodes, fewest pods first, then by name.
@@ -69,9 +115,17 @@ public final class SchedulerCache: Sendable {
 
     /// ``Scheduling/decide(_:inPreferenceOrder:total:)`` over the cached nodes: usually only the
     /// first few are visited.
-    public func decide(_ pod: Pod) -> Scheduling.Decision {
+    public func decide(_ pod: Pod, key: ObjectKey? = nil) -> Scheduling.Decision {
         state.withLock { s in
-            let nodes = s.nodes
+            var nodes = s.nodes
+            if !s.nominated.isEmpty {
+                for (name, info) in nodes { nodes[name] = Self.withNominated(info, for: pod, key: key, s) }
+            }
+            // A pod nominated by an earlier preemption goes to that node when it fits there.
+            if let nominated = pod.status.raw["nominatedNodeName"]?.stringValue, let info = nodes[nominated],
+               Scheduling.filter(pod, info).isEmpty {
+                return .bind(node: nominated)
+            }
             let ordered = s.buckets.lazy.joined().compactMap { nodes[$0] }
             return Scheduling.decide(pod, inPreferenceOrder: ordered, total: nodes.count)
         }
@@ -103,12 +157,17 @@ public final class SchedulerCache: Sendable {
         }
     }
 
-    func setContribution(of key: ObjectKey, _ new: (node: String, requests: [String: Int64])?) {
+    func setContribution(of key: ObjectKey, _ new: (node: String, pod: Preemption.PodOnNode)?) {
         state.withLock { s in
-            if let old = s.contributions.removeValue(forKey: key) { Self.change(old.node, by: -1, old.requests, &s) }
+            if let old = s.contributions.removeValue(forKey: key) {
+                Self.change(old.node, by: -1, old.pod.requests, &s)
+                s.podsByNode[old.node]?.remove(key)
+                if s.podsByNode[old.node]?.isEmpty == true { s.podsByNode[old.node] = nil }
+            }
             if let new {
                 s.contributions[key] = new
-                Self.change(new.node, by: 1, new.requests, &s)
+                s.podsByNode[new.node, default: []].insert(key)
+                Self.change(new.node, by: 1, new.pod.requests, &s)
             }
         }
     }

@@ -1,9 +1,10 @@
 public import Orca
 
 /// kube-scheduler, reduced to what a simulation needs: binds each pending pod to a feasible node
-/// (see ``Scheduling``) or marks it `PodScheduled=False`, reason `Unschedulable`, with
-/// Kubernetes' message. Unschedulable pods are retried whenever a node changes or a bound pod
-/// goes away.
+/// (see ``Scheduling``); when none fits, preempts lower-priority pods for it (see
+/// ``Preemption``) and nominates it to their node, or marks it `PodScheduled=False`, reason
+/// `Unschedulable`, with Kubernetes' message. Unschedulable pods are retried whenever a node
+/// changes, a bound pod goes away, or the pod itself changes other than in its status.
 public struct SchedulerController: Reconciler {
     public typealias Object = Pod
     public static let name = "scheduler"
@@ -41,13 +42,29 @@ public struct SchedulerController: Reconciler {
                         freed = !(record.value(at: ["spec", "nodeName"])?.stringValue ?? "").isEmpty
                     case .updated(let old, let new):
                         freed = !isTerminal(old) && isTerminal(new)
-                    case .added:
-                        freed = false
+                        // The scheduling queue's Update: a pending pod is tried again when more
+                        // than its status changed (isPodUpdated) — not after its own status write.
+                        if !freed, isPending(new), podUpdated(old, new) { return [ReconcileRequest(new)] }
+                    case .added(let record, _):
+                        return isPending(record) ? [ReconcileRequest(record)] : []
                     }
                     return freed ? pendingPods(context.snapshot("Pod")) : []
                 }),
             ],
+            watchesPrimary: false,
             indexes: [InformerIndex(kind: "Pod", name: pendingIndex) { record in isPending(record) ? [""] : [] }])
+    }
+
+    /// `isPodUpdated`: whether a pod changed apart from its status, resourceVersion, generation,
+    /// managedFields and finalizers.
+    static func podUpdated(_ old: EventRecord, _ new: EventRecord) -> Bool {
+        func stripped(_ record: EventRecord) -> JSONValue {
+            var object = record.object
+            object["status"] = nil
+            for field in ["resourceVersion", "generation", "managedFields", "finalizers"] { object[path: ["metadata", field]] = nil }
+            return object
+        }
+        return stripped(old) != stripped(new)
     }
 
     /// The parts of a Node the filters read; an update that changes none of them cannot make a
@@ -75,29 +92,78 @@ public struct SchedulerController: Reconciler {
         let pods = context.snapshot("Pod")
         guard let record = pods.get(namespace: request.namespace, name: request.name), Self.isPending(record),
               let pod = Pod(record.object) else { return .done }
-        switch cache.decide(pod) {
+        let events = context.events.reporting(as: Self.schedulerName)
+        switch cache.decide(pod, key: record.key) {
         case .bind(let node):
             try await context.client.bind(podNamespace: request.namespace, podName: request.name, nodeName: node)
-            cache.assume(pod: record.key, requests: Scheduling.requests(pod), on: node)
-            await context.events.reporting(as: Self.schedulerName).record(record, reason: "Scheduled", action: "Binding",
-                                        message: "Successfully assigned \(request.namespace)/\(request.name) to \(node)")
-        case .unschedulable(let message):
+            cache.assume(pod: record, requests: Scheduling.requests(pod), on: node)
+            await events.record(record, reason: "Scheduled", action: "Binding",
+                                message: "Successfully assigned \(request.namespace)/\(request.name) to \(node)")
+        case .unschedulable(let fitMessage):
+            // PostFilter: DefaultPreemption. When it finds room, the victims go and the pod is
+            // nominated to their node; otherwise its reasons join the message.
+            var message = fitMessage
+            var nominated = pod.status.raw["nominatedNodeName"]?.stringValue
+            if cache.nodeCount > 0 {
+                switch cache.preemption(for: pod, key: record.key) {
+                case .none(Preemption.victimsTerminating):
+                    // Nominated, and its victims are still going: it waits for them. (kube-scheduler,
+                    // were it to retry the pod now, would report that reason; Orca keeps the
+                    // condition its preemption wrote, so a repeated reconcile writes nothing.)
+                    return .done
+                case .none(let reasons):
+                    message += " preemption: " + reasons
+                case .preempt(let node, let victims):
+                    for victim in victims {
+                        try await preempt(victim, by: record, on: node, pods: pods, context: context, events: events)
+                    }
+                    nominated = node
+                    cache.nominate(record.key, (node, Int64(pod.spec.priority ?? 0), Scheduling.requests(pod)))
+                }
+            }
             var updated = pod
             var conditions = updated.status.conditions
             let existing = conditions[type: "PodScheduled"]
-            if existing?.status == "False", existing?.reason == "Unschedulable", existing?.message == message { return .done }
-            var condition = Condition(type: "PodScheduled", status: "False", reason: "Unschedulable", message: message)
-            condition.raw["lastProbeTime"] = .null
-            condition.lastTransitionTime = existing?.status == "False" ? existing?.lastTransitionTime : Timestamp(seconds: context.now.seconds)
+            let sameNomination = nominated == pod.status.raw["nominatedNodeName"]?.stringValue
+            if existing?.status == "False", existing?.reason == "Unschedulable", existing?.message == message, sameNomination { return .done }
+            let since = existing?.status == "False" ? existing?.lastTransitionTime : nil
+            let condition = Condition.pod(type: "PodScheduled", status: "False", reason: "Unschedulable", message: message,
+                                          lastTransitionTime: since ?? Timestamp(seconds: context.now.seconds))
             if let i = conditions.firstIndex(where: { $0.type == "PodScheduled" }) {
                 conditions[i] = condition
             } else {
                 conditions.append(condition)
             }
             updated.status.conditions = conditions
+            if let nominated { updated.status.raw["nominatedNodeName"] = .string(nominated) }
             try await context.client.updateStatus(updated)
-            await context.events.reporting(as: Self.schedulerName).record(record, type: "Warning", reason: "FailedScheduling", action: "Scheduling", message: message)
+            await events.record(record, type: "Warning", reason: "FailedScheduling", action: "Scheduling", message: message)
         }
         return .done
+    }
+
+    /// DefaultPreemption's `prepareCandidate` for one victim: the DisruptionTarget condition
+    /// (reason `PreemptionByScheduler`), a graceful delete, and the `Preempted` event.
+    func preempt(_ victim: Preemption.PodOnNode, by preemptor: EventRecord, on node: String, pods: CacheSnapshot,
+                 context: ReconcileContext, events: EventRecorder) async throws {
+        guard let record = pods.get(namespace: victim.key.namespace, name: victim.key.name), var pod = Pod(record.object) else { return }
+        var conditions = pod.status.conditions
+        let condition = Condition.pod(type: "DisruptionTarget", status: "True", reason: "PreemptionByScheduler",
+                                      message: "\(Self.schedulerName): preempting to accommodate a higher priority pod",
+                                      lastTransitionTime: Timestamp(seconds: context.now.seconds))
+        if let i = conditions.firstIndex(where: { $0.type == "DisruptionTarget" }) {
+            conditions[i] = condition
+        } else {
+            conditions.append(condition)
+        }
+        pod.status.conditions = conditions
+        do {
+            try await context.client.updateStatus(pod)
+            _ = try await context.client.delete(kind: "Pod", namespace: victim.key.namespace, name: victim.key.name)
+        } catch let error as StoreError where error.reason == .notFound {
+            return
+        }
+        await events.record(record, related: preemptor, reason: "Preempted", action: "Preempting",
+                            message: "Preempted by pod \(preemptor.uid) on node \(node)")
     }
 }

@@ -25,11 +25,14 @@ struct SchedulerCacheTests {
         return node
     }
 
-    static func pod(_ name: String, node: String? = nil, cpu: String = "500m", phase: String = "Running") -> JSONValue {
+    static func pod(_ name: String, node: String? = nil, cpu: String = "500m", phase: String = "Running",
+                    priority: Int64 = 0, startTime: String? = nil) -> JSONValue {
         var pod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name), "namespace": "default"],
-                              "spec": ["containers": [["name": "app", "image": "nginx", "resources": ["requests": ["cpu": .string(cpu)]]]]],
+                              "spec": ["containers": [["name": "app", "image": "nginx", "resources": ["requests": ["cpu": .string(cpu)]]]],
+                                       "priority": .int(priority)],
                               "status": ["phase": .string(phase)]]
         if let node { pod[path: ["spec", "nodeName"]] = .string(node) }
+        if let startTime { pod[path: ["status", "startTime"]] = .string(startTime) }
         return pod
     }
 
@@ -62,11 +65,11 @@ struct SchedulerCacheTests {
         cache.observe(.added(log.record(.added, Self.node("node-1", cpu: "1")), initialList: true))
         let pending = try #require(Pod(Self.pod("a")))
         #expect(cache.decide(pending) == .bind(node: "node-1"))
-        cache.assume(pod: ObjectKey(kind: "Pod", namespace: "default", name: "a"), requests: ["cpu": 500], on: "node-1")
+        cache.assume(pod: log.record(.added, Self.pod("a")), requests: ["cpu": 500], on: "node-1")
         cache.observe(.added(log.record(.modified, Self.pod("a", node: "node-1")), initialList: false))
         #expect(names(cache) == ["node-1:1"])
         #expect(cache.decide(try #require(Pod(Self.pod("b")))) == .bind(node: "node-1"))
-        cache.assume(pod: ObjectKey(kind: "Pod", namespace: "default", name: "b"), requests: ["cpu": 500], on: "node-1")
+        cache.assume(pod: log.record(.added, Self.pod("b")), requests: ["cpu": 500], on: "node-1")
         #expect(cache.decide(try #require(Pod(Self.pod("c")))) == .unschedulable(message: "0/1 nodes are available: 1 Insufficient cpu."))
     }
 
@@ -84,5 +87,37 @@ struct SchedulerCacheTests {
         cache.observe(.added(log.record(.added, Self.node("node-1")), initialList: false))
         #expect(names(cache) == ["node-2:0", "node-1:1"])
         #expect(cache.decide(try #require(Pod(Self.pod("y")))) == .bind(node: "node-1"))
+    }
+
+    @Test("DefaultPreemption: victims of lower priority only, reprieved most important first; its reasons when none")
+    func preemption() throws {
+        let cache = SchedulerCache()
+        let log = Log()
+        cache.observe(.added(log.record(.added, Self.node("node-1", cpu: "1")), initialList: true))
+        cache.observe(.added(log.record(.added, Self.node("node-2", cpu: "1", taint: true)), initialList: true))
+        cache.observe(.added(log.record(.added, Self.pod("old", node: "node-1", priority: 10, startTime: "2026-01-01T00:00:00Z")), initialList: false))
+        cache.observe(.added(log.record(.added, Self.pod("young", node: "node-1", priority: 10, startTime: "2026-01-01T00:00:05Z")), initialList: false))
+        let low = try #require(Pod(Self.pod("low", priority: 10)))
+        #expect(cache.decide(low) == .unschedulable(message: "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: x}."))
+        // The same priority preempts nothing; the tainted node is beyond help.
+        #expect(cache.preemption(for: low) == .none(message: "0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling."))
+        // A higher priority evicts just enough: the younger pod goes, the older is reprieved.
+        let high = try #require(Pod(Self.pod("high", priority: 100)))
+        guard case .preempt(let node, let victims) = cache.preemption(for: high) else { Issue.record("expected a preemption"); return }
+        #expect(node == "node-1" && victims.map(\.key.name) == ["young"])
+        // A pod too big even for an empty node is told what is still short.
+        let huge = try #require(Pod(Self.pod("huge", cpu: "2", priority: 100)))
+        #expect(cache.preemption(for: huge) == .none(message: "0/2 nodes are available: 1 Insufficient cpu, 1 Preemption is not helpful for scheduling."))
+        // Once its victim is going, the nominated pod waits rather than preempting again.
+        var going = Self.pod("young", node: "node-1", priority: 10, startTime: "2026-01-01T00:00:05Z")
+        going[path: ["metadata", "deletionTimestamp"]] = "2026-01-01T00:00:40Z"
+        going[path: ["status", "conditions"]] = [["type": "DisruptionTarget", "status": "True", "reason": "PreemptionByScheduler"]]
+        cache.observe(.updated(old: log.record(.modified, Self.pod("young", node: "node-1", priority: 10)), new: log.record(.modified, going)))
+        var waiting = Self.pod("high", priority: 100)
+        waiting[path: ["status", "nominatedNodeName"]] = "node-1"
+        #expect(cache.preemption(for: try #require(Pod(waiting))) == .none(message: Preemption.victimsTerminating))
+        var never = Self.pod("polite", priority: 100)
+        never[path: ["spec", "preemptionPolicy"]] = "Never"
+        #expect(cache.preemption(for: try #require(Pod(never))) == .none(message: "not eligible due to preemptionPolicy=Never."))
     }
 }

@@ -196,13 +196,18 @@ public struct EventRecorder: Sendable {
     /// isomorphic to one of the last 6 minutes (same type, action, reason, reporter and
     /// regarding object, resourceVersion included) turns that Event into a `series` of count 2;
     /// later repeats are only counted (Kubernetes writes them every 30 minutes, Orca does not).
+    /// `related` names a second object the event is about (kube-scheduler's `Preempted` event
+    /// about a victim names the preemptor).
     @discardableResult
-    public func record(_ object: EventRecord, type: String = "Normal", reason: String, action: String, message: String) async -> Bool {
+    public func record(_ object: EventRecord, related: EventRecord? = nil, type: String = "Normal", reason: String,
+                       action: String, message: String) async -> Bool {
         let regarding = reference(to: object)
+        let relatedReference = related.map(reference(to:))
         let now = clock.now()
         let instance = "\(component)-\(Self.controlPlaneHost)"
-        let key = EventCorrelator.seriesKey(component: component, instance: instance, object: regarding, type: type,
+        var key = EventCorrelator.seriesKey(component: component, instance: instance, object: regarding, type: type,
                                             action: action, reason: reason)
+        if let relatedReference { key += "\u{1e}" + (relatedReference.uid ?? "") + "/" + (relatedReference.resourceVersion ?? "") }
         let namespace = object.namespace.isEmpty ? "default" : object.namespace
         switch correlator.observeSeries(key: key, objectName: object.name, now: now) {
         case .counted:
@@ -227,11 +232,12 @@ public struct EventRecorder: Sendable {
             event.type = type
             event.raw["eventTime"] = .string(now.rfc3339Micro)
             event.raw["action"] = .string(action)
+            if let relatedReference { event.raw["related"] = .object(relatedReference.raw) }
             event.reportingComponent = component
             event.raw["reportingInstance"] = .string(instance)
             event.raw = event.raw.ordered(first: ["apiVersion", "kind", "metadata", "involvedObject", "reason", "message", "source",
                                                   "firstTimestamp", "lastTimestamp", "type", "eventTime", "action",
-                                                  "reportingComponent", "reportingInstance"])
+                                                  "related", "reportingComponent", "reportingInstance"])
             do {
                 let created = try await client.createEvent(event, nameBase: object.name, firstSuffix: UInt64(bitPattern: now.nanoseconds))
                 correlator.writtenSeriesEvent(key: key, name: created.name)

@@ -224,6 +224,20 @@ public struct Condition: JSONView {
         self.lastTransitionTime = lastTransitionTime
     }
 
+    /// A pod condition as the API serialises one: type, status, `lastProbeTime` (null),
+    /// `lastTransitionTime`, then reason and message when set.
+    public static func pod(type: String, status: String, reason: String? = nil, message: String? = nil,
+                           lastTransitionTime: Timestamp) -> Condition {
+        var c = Condition(raw: JSONObject())
+        c.type = type
+        c.status = status
+        c.raw["lastProbeTime"] = .null
+        c.lastTransitionTime = lastTransitionTime
+        c.reason = reason
+        c.message = message
+        return c
+    }
+
     public var type: String { get { get("type") ?? "" } set { set("type", newValue) } }
     /// `True`, `False` or `Unknown`.
     public var status: String { get { get("status") ?? "" } set { set("status", newValue) } }
