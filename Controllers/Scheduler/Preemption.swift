@@ -64,8 +64,11 @@ public enum Preemption {
     public static let victimsTerminating = "not eligible due to a terminating pod on the nominated node."
     public static let noVictims = "No preemption victims found for incoming pod"
 
-    /// The outcome for `pod`, which fits none of `nodes`; `pods(on:)` lists what each holds.
-    public static func evaluate(_ pod: Pod, nodes: [Scheduling.NodeInfo], pods: (String) -> [PodOnNode]) -> Outcome {
+    /// The outcome for `pod`, which fits none of `nodes`; `pods(on:)` lists what each holds, and
+    /// `lowestPriority` is the lowest priority of any of those pods (nil: there are none), so that
+    /// when no pod could be a victim no node's pods are listed.
+    public static func evaluate(_ pod: Pod, nodes: [Scheduling.NodeInfo], lowestPriority: Int64?,
+                                pods: (String) -> [PodOnNode]) -> Outcome {
         if pod.spec.raw["preemptionPolicy"]?.stringValue == "Never" {
             return .none(message: "not eligible due to preemptionPolicy=Never.")
         }
@@ -84,7 +87,7 @@ public enum Preemption {
                 reasons[notHelpful, default: 0] += 1
                 continue
             }
-            let lower = pods(info.name).filter { $0.priority < priority }
+            let lower = (lowestPriority ?? priority) < priority ? pods(info.name).filter { $0.priority < priority } : []
             guard !lower.isEmpty else {
                 reasons[noVictims, default: 0] += 1
                 continue

@@ -26,6 +26,9 @@ public final class SchedulerCache: Sendable {
         var contributions: [ObjectKey: (node: String, pod: Preemption.PodOnNode)] = [:]
         /// The bound, non-terminal pods of each node name.
         var podsByNode: [String: Set<ObjectKey>] = [:]
+        /// How many bound, non-terminal pods have each priority (so preemption knows at once when
+        /// no pod has a lower priority than the one it is asked about).
+        var priorities: [Int64: Int] = [:]
         /// Pending pods nominated to a node by a preemption: the room they are waiting for.
         var nominated: [ObjectKey: (node: String, priority: Int64, requests: [String: Int64])] = [:]
         /// Existing node names by pod count, each bucket sorted by name.
@@ -49,13 +52,13 @@ public final class SchedulerCache: Sendable {
                 return
             }
             let node = Self.boundNode(record)
-            let nominatedNode = record.value(at: ["status", "nominatedNodeName"])?.stringValue ?? ""
-            if node == nil, !nominatedNode.isEmpty, SchedulerController.isPending(record), let pod = Pod(record.object) {
+            let (current, wasNominated) = state.withLock { ($0.contributions[record.key], $0.nominated[record.key] != nil) }
+            if node == nil, let nominatedNode = record.value(at: ["status", "nominatedNodeName"])?.stringValue, !nominatedNode.isEmpty,
+               SchedulerController.isPending(record), let pod = Pod(record.object) {
                 nominate(record.key, (nominatedNode, Int64(pod.spec.priority ?? 0), Scheduling.requests(pod)))
-            } else if state.withLock({ $0.nominated[record.key] != nil }) {
+            } else if wasNominated {
                 nominate(record.key, nil)
             }
-            let current = state.withLock { $0.contributions[record.key] }
             if let current, node == current.node {
                 // Still on its node: only its deletion after a preemption changes what preemption sees.
                 guard !current.pod.preempted, record.value(at: ["metadata", "deletionTimestamp"]) != nil else { return }
@@ -84,7 +87,7 @@ public final class SchedulerCache: Sendable {
     public func preemption(for pod: Pod, key: ObjectKey? = nil) -> Preemption.Outcome {
         state.withLock { s in
             let nodes = Array(s.nodes.values).map { Self.withNominated($0, for: pod, key: key, s) }
-            return Preemption.evaluate(pod, nodes: nodes) { name in
+            return Preemption.evaluate(pod, nodes: nodes, lowestPriority: s.priorities.keys.min()) { name in
                 (s.podsByNode[name] ?? []).compactMap { s.contributions[$0]?.pod }
             }
         }
@@ -119,7 +122,9 @@ public final class SchedulerCache: Sendable {
         state.withLock { s in
             var nodes = s.nodes
             if !s.nominated.isEmpty {
-                for (name, info) in nodes { nodes[name] = Self.withNominated(info, for: pod, key: key, s) }
+                for name in Set(s.nominated.values.map(\.node)) {
+                    if let info = nodes[name] { nodes[name] = Self.withNominated(info, for: pod, key: key, s) }
+                }
             }
             // A pod nominated by an earlier preemption goes to that node when it fits there.
             if let nominated = pod.status.raw["nominatedNodeName"]?.stringValue, let info = nodes[nominated],
@@ -163,10 +168,13 @@ public final class SchedulerCache: Sendable {
                 Self.change(old.node, by: -1, old.pod.requests, &s)
                 s.podsByNode[old.node]?.remove(key)
                 if s.podsByNode[old.node]?.isEmpty == true { s.podsByNode[old.node] = nil }
+                s.priorities[old.pod.priority, default: 0] -= 1
+                if s.priorities[old.pod.priority] == 0 { s.priorities[old.pod.priority] = nil }
             }
             if let new {
                 s.contributions[key] = new
                 s.podsByNode[new.node, default: []].insert(key)
+                s.priorities[new.pod.priority, default: 0] += 1
                 Self.change(new.node, by: 1, new.pod.requests, &s)
             }
         }
