@@ -87,6 +87,17 @@ func resolveKind(_ name: String) throws -> ResourceKind {
     return kind
 }
 
+/// The moment ages count from when no `--at-seq`/`--at-time` is given: now, as for kubectl —
+/// except in a log `orca simulate` wrote (its first event a scenario's), whose clock is
+/// virtual: there it is the time of the log's last event.
+func presentMoment(of log: any EventLog) throws -> Timestamp {
+    if let first = try log.read(from: 1, limit: 1).first, first.actor.hasPrefix("scenario/"),
+       let last = try log.read(from: try log.latestSeq(), limit: 1).first {
+        return last.time
+    }
+    return SystemClock().now()
+}
+
 /// `--at-seq N` / `--at-time T` (RFC 3339, or a duration since the log's first event).
 struct TimeTravelOptions: ParsableArguments {
     @Option(name: .customLong("at-seq"), help: "Show the state as of this seq.")

@@ -49,7 +49,7 @@ struct Get: AsyncParsableCommand {
                     Output.err(ns.map { "No resources found in \($0) namespace." } ?? "No resources found")
                     return
                 }
-                let now = atTime ?? SystemClock().now()
+                let now = try atTime ?? presentMoment(of: log)
                 print(Table.render(kind: resource.kind, objects: items.map(Unstructured.init), now: now,
                                    wide: output == "wide", showNamespace: allNamespaces && resource.namespaced))
             }

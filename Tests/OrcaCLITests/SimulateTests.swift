@@ -45,6 +45,10 @@ struct SimulateTests {
         #expect(try restarts(at: "20s") == 1)
         #expect(try restarts(at: "21s") == 2)
         #expect(try restarts(at: "46s") == 3)
+        // A simulated log's clock is virtual: ages count to its last event, not to today.
+        // The scenario runs 3 minutes from 2026-01-01, so the pod is 3m old, not months.
+        let table = try run("orca", ["get", "pod", "crasher", "--data", data]).stdout
+        #expect(table.split(separator: "\n").last?.split(separator: " ").last == "3m", "\(table)")
         let waiting = try JSONValue.parse(try run("orca", ["get", "pod", "crasher", "-o", "json", "--at-time", "30s", "--data", data]).stdout)
         #expect(waiting[path: ["status", "containerStatuses"]]?.arrayValue?.first?[path: ["state", "waiting", "reason"]] == "CrashLoopBackOff")
     }
