@@ -306,6 +306,38 @@ struct StoreCreateTests {
         #expect(started.labels["batch.kubernetes.io/controller-uid"] == job.uid)
     }
 
+    @Test("a Job's spec updates as batch/v1 allows: scheduling directives while suspended and never started, elastic Indexed completions")
+    func jobUpdates() async throws {
+        let f = try Fixture()
+        let template = "template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}"
+        var job = try await f.store.create(try jobManifest("queued", spec: "{suspend: true, \(template)}")).value
+        job[path: ["spec", "template", "spec", "nodeSelector"]] = ["pool": "gpu"]
+        job[path: ["spec", "template", "metadata", "annotations"]] = ["queue": "a"]
+        job = try await f.store.update(job).value
+        #expect(job[path: ["spec", "template", "spec", "nodeSelector", "pool"]] == "gpu")
+        // The container itself stays fixed; so does completionMode.
+        var image = job
+        image[path: ["spec", "template", "spec", "containers"]] = [["name": "c", "image": "nginx"]]
+        image[path: ["spec", "completionMode"]] = "Indexed"
+        let message = await #expect(throws: StoreError.self) { try await f.store.update(image) }?.message ?? ""
+        #expect(message.hasPrefix("Job.batch \"queued\" is invalid: [spec.template: Invalid value: "))
+        #expect(message.hasSuffix("field is immutable, spec.completionMode: Invalid value: \"Indexed\": field is immutable]"))
+        // Once started, its scheduling directives are fixed too.
+        var started = job
+        started["status"] = ["startTime": "2026-01-01T00:00:00Z"]
+        job = try await f.store.updateStatus(started).value
+        job[path: ["spec", "template", "spec", "nodeSelector"]] = ["pool": "cpu"]
+        await #expect(throws: StoreError.self) { try await f.store.update(job) }
+
+        // Indexed: completions change only together with parallelism.
+        var elastic = try await f.store.create(try jobManifest("elastic", spec: "{completionMode: Indexed, completions: 4, parallelism: 4, \(template)}")).value
+        elastic[path: ["spec", "completions"]] = 6
+        let tandem = await #expect(throws: StoreError.self) { try await f.store.update(elastic) }
+        #expect(tandem?.message == "Job.batch \"elastic\" is invalid: spec.completions: Invalid value: 6: can only be modified in tandem with spec.parallelism")
+        elastic[path: ["spec", "parallelism"]] = 6
+        #expect(try await f.store.update(elastic).value[path: ["spec", "completions"]] == 6)
+    }
+
     @Test("a Job with a podFailurePolicy is only replaced once failed; its template's labels become its own")
     func jobFailurePolicyDefaults() async throws {
         let f = try Fixture()

@@ -198,6 +198,44 @@ extension Store {
                                          cause: context.cause, object: next.value))
     }
 
+    /// batch/v1's `ValidateJobSpecUpdate`, in its order: `completions` (an Indexed Job's may
+    /// change together with `parallelism`, ElasticIndexedJob), `selector`, `template` (a suspended
+    /// Job that never started may change its pods' node affinity, node selector, tolerations,
+    /// scheduling gates, labels and annotations), `completionMode`, `podFailurePolicy`,
+    /// `backoffLimitPerIndex`, `managedBy` and `successPolicy`.
+    static func jobImmutableFieldErrors(old: JSONValue, new: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        func immutable(_ field: String) {
+            if old[path: ["spec", field]] != new[path: ["spec", field]] {
+                errors.append(.invalid("spec.\(field)", new[path: ["spec", field]] ?? .null, "field is immutable"))
+            }
+        }
+        let completions = new[path: ["spec", "completions"]]
+        if new[path: ["spec", "completionMode"]]?.stringValue != "Indexed" {
+            immutable("completions")
+        } else if let completions, old[path: ["spec", "completions"]] != completions, !completions.isNull,
+                  completions != new[path: ["spec", "parallelism"]] {
+            errors.append(.invalid("spec.completions", completions, "can only be modified in tandem with spec.parallelism"))
+        }
+        immutable("selector")
+        let suspended = old[path: ["spec", "suspend"]]?.boolValue == true
+        let started = old[path: ["status", "startTime"]].map { !$0.isNull } ?? false
+        func schedulingFixed(_ template: JSONValue?) -> JSONValue? {
+            guard var t = template, suspended, !started else { return template }
+            for path in [["metadata", "labels"], ["metadata", "annotations"], ["spec", "nodeSelector"], ["spec", "tolerations"],
+                         ["spec", "schedulingGates"], ["spec", "affinity", "nodeAffinity"]] {
+                t[path: path] = nil
+            }
+            if t[path: ["spec", "affinity"]]?.objectValue?.isEmpty == true { t[path: ["spec", "affinity"]] = nil }
+            return t
+        }
+        if schedulingFixed(old[path: ["spec", "template"]]) != schedulingFixed(new[path: ["spec", "template"]]) {
+            errors.append(.invalid("spec.template", new[path: ["spec", "template"]] ?? .null, "field is immutable"))
+        }
+        for field in ["completionMode", "podFailurePolicy", "backoffLimitPerIndex", "managedBy", "successPolicy"] { immutable(field) }
+        return errors
+    }
+
     static func hasStatusSubresource(_ kind: ResourceKind) -> Bool {
         ["Pod", "Node", "Namespace", "Service", "ResourceQuota", "ReplicaSet", "DaemonSet", "Job"].contains(kind.kind)
     }
@@ -210,17 +248,7 @@ extension Store {
                 return [.invalid("spec.selector", new[path: ["spec", "selector"]], "field is immutable")]
             }
         case "Job":
-            var errors: [FieldError] = []
-            if old[path: ["spec", "selector"]] != new[path: ["spec", "selector"]] {
-                errors.append(.invalid("spec.selector", new[path: ["spec", "selector"]], "field is immutable"))
-            }
-            if old[path: ["spec", "template"]] != new[path: ["spec", "template"]] {
-                errors.append(.invalid("spec.template", new[path: ["spec", "template"]], "field is immutable"))
-            }
-            if old[path: ["spec", "completions"]] != new[path: ["spec", "completions"]] {
-                errors.append(.invalid("spec.completions", new[path: ["spec", "completions"]], "field is immutable"))
-            }
-            return errors
+            return jobImmutableFieldErrors(old: old, new: new)
         case "Pod":
             var masked = new["spec"] ?? .null
             let oldSpec = old["spec"] ?? .null
