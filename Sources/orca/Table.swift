@@ -11,15 +11,29 @@ enum Table {
         }
         switch kind {
         case "Pod":
-            header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] + (wide ? ["IP", "NODE"] : [])
+            header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] + (wide ? ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"] : [])
             for o in objects {
                 let statuses = o.value[path: ["status", "containerStatuses"]]?.arrayValue ?? []
                 let total = o.value[path: ["spec", "containers"]]?.arrayValue?.count ?? 0
                 let ready = statuses.filter { $0["ready"]?.boolValue == true }.count
                 let restarts = statuses.compactMap { $0["restartCount"]?.intValue }.reduce(0, +)
-                rows.append([o.name, "\(ready)/\(total)", podStatus(o), String(restarts), age(o)]
-                            + (wide ? [o.value[path: ["status", "podIP"]]?.stringValue ?? "<none>",
-                                       o.value[path: ["spec", "nodeName"]]?.stringValue ?? "<none>"] : []))
+                // kubectl: the count, and how long ago the latest restart's container had ended.
+                let lastEnd = statuses.compactMap { $0[path: ["lastState", "terminated", "finishedAt"]]?.stringValue }
+                    .compactMap(Timestamp.init(rfc3339:)).max()
+                let restartText = restarts > 0 ? lastEnd.map { "\(restarts) (\(humanDuration(now.since($0))) ago)" } ?? String(restarts) : "0"
+                var row = [o.name, "\(ready)/\(total)", podStatus(o), restartText, age(o)]
+                if wide {
+                    let gates = o.value[path: ["spec", "readinessGates"]]?.arrayValue ?? []
+                    let conditions = o.value[path: ["status", "conditions"]]?.arrayValue ?? []
+                    let passing = gates.filter { gate in
+                        conditions.contains { $0["type"] == gate["conditionType"] && $0["status"] == "True" }
+                    }.count
+                    row += [o.value[path: ["status", "podIP"]]?.stringValue ?? "<none>",
+                            o.value[path: ["spec", "nodeName"]]?.stringValue ?? "<none>",
+                            o.value[path: ["status", "nominatedNodeName"]]?.stringValue ?? "<none>",
+                            gates.isEmpty ? "<none>" : "\(passing)/\(gates.count)"]
+                }
+                rows.append(row)
             }
         case "Node":
             header = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
