@@ -148,9 +148,12 @@ public struct SchedulerController: Reconciler {
                  context: ReconcileContext, events: EventRecorder) async throws {
         guard let record = pods.get(namespace: victim.key.namespace, name: victim.key.name), var pod = Pod(record.object) else { return }
         var conditions = pod.status.conditions
+        // UpdatePodCondition: the transition time moves only when the status does.
+        let existing = conditions[type: "DisruptionTarget"]
         let condition = Condition.pod(type: "DisruptionTarget", status: "True", reason: "PreemptionByScheduler",
                                       message: "\(Self.schedulerName): preempting to accommodate a higher priority pod",
-                                      lastTransitionTime: Timestamp(seconds: context.now.seconds))
+                                      lastTransitionTime: (existing?.isTrue == true ? existing?.lastTransitionTime : nil)
+                                          ?? Timestamp(seconds: context.now.seconds))
         if let i = conditions.firstIndex(where: { $0.type == "DisruptionTarget" }) {
             conditions[i] = condition
         } else {
