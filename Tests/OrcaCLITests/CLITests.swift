@@ -108,13 +108,13 @@ struct CLITests {
         }
         #expect(alive.count > 1)
         #expect(early["items"]?.arrayValue?.count == alive.count)
-        // --attribute names the writers managedFields give; the rest stay `import`.
+        // --attribute names the writers managedFields give, and the scheduler for the bindings.
         #expect(try run("orca", ["import", "--attribute", history.path, "--data", dir.sub("attributed")]).status == 0)
         var actors: [String: Int] = [:]
         for line in try run("orca", ["log", "-o", "json", "--data", dir.sub("attributed")]).stdout.split(separator: "\n") {
             actors[try JSONValue.parse(String(line))["actor"]?.stringValue ?? "", default: 0] += 1
         }
-        #expect(actors == ["kube-controller-manager": 234, "python-requests": 201, "import": 100])
+        #expect(actors == ["kube-controller-manager": 234, "python-requests": 201, "kube-scheduler": 100])
     }
 }
 

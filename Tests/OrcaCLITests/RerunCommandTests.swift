@@ -21,7 +21,7 @@ struct RerunCommandTests {
         #expect(report["events"] == 535 && report["replaced"] == 234 && report["applied"] == 301 && report["diverged"] == true)
         let writers = report["writers"]?.arrayValue ?? []
         #expect(writers.map { [$0["name"], $0["events"], $0["replaced"]] } == [
-            ["kube-controller-manager", 234, 234], ["python-requests", 201, 0], ["unknown", 100, 0],
+            ["kube-controller-manager", 234, 234], ["python-requests", 201, 0], ["kube-scheduler", 100, 0],
         ])
         let pods = try #require(report["creations"]?.arrayValue?.first { $0["kind"] == "Pod" })
         #expect(pods["recorded"] == 100 && pods["run"] == 100 && pods["matched"] == 100 && pods["inHistory"] == true)

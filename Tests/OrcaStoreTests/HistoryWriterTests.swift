@@ -28,15 +28,19 @@ struct HistoryWriterTests {
         #expect(History.writer(of: both, previous: created) == "a")
     }
 
-    @Test("an entry left as it was: the owner of the first changed field; an unowned change (a binding) has no writer")
+    @Test("an entry left as it was: the owner of the first changed field; a binding is the scheduler's; nothing to go on, no writer")
     func unchangedEntries() throws {
         let running = try Self.pod([Self.creator, Self.statusAt1], phase: "Running")
         // Within the same second the kubelet's entry does not change; it owns status.ready.
         let ready = try Self.pod([Self.creator, Self.statusAt1], phase: "Running", ready: 1)
         #expect(History.writer(of: ready, previous: running) == "kubelet")
-        // spec.nodeName, set through the binding subresource, is in no manager's fieldsV1.
+        // spec.nodeName, set through the binding subresource, is in no manager's fieldsV1: the
+        // scheduler binds. A change no manager owns otherwise has no writer.
         let bound = try Self.pod([Self.creator, Self.statusAt1], nodeName: "n1", phase: "Running")
-        #expect(History.writer(of: bound, previous: running) == nil)
+        #expect(History.writer(of: bound, previous: running) == "kube-scheduler")
+        var annotated = bound
+        annotated[path: ["metadata", "annotations", "unowned"]] = "x"
+        #expect(History.writer(of: annotated, previous: bound) == nil)
         // Without managedFields there is nothing to go on.
         let bare = try JSONValue.parse(#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}"#)
         #expect(History.writer(of: bare, previous: nil) == nil)

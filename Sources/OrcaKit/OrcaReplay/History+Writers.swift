@@ -12,8 +12,9 @@ extension History {
     ///   fields a manager already owns does) the manager whose `fieldsV1` owns the first field
     ///   that changed and that some manager owns (`status.active` → `f:status` › `f:active`; a
     ///   list item by its list).
-    /// - Else nil: the write touched no managed field, such as a scheduler's binding
-    ///   (`spec.nodeName`) or a deletion.
+    /// - Else, for a pod's binding (`spec.nodeName` set through the `binding` subresource, which
+    ///   records no managedFields), `kube-scheduler`.
+    /// - Else nil: the write touched no managed field, such as a deletion.
     public static func writer(of object: JSONValue, previous: JSONValue?) -> String? {
         let entries = object[path: ["metadata", "managedFields"]]?.arrayValue ?? []
         guard !entries.isEmpty else { return nil }
@@ -32,6 +33,10 @@ extension History {
         }
         if let changed { return changed.manager }
         guard let previous else { return nil }
+        if (previous[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty,
+           !(object[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty {
+            return "kube-scheduler"
+        }
         for change in CauseChain.changes(from: previous, to: object) {
             let fields = managedPath(change.path)
             guard fields.first != "f:metadata" || !["f:generation", "f:uid"].contains(fields.dropFirst().first ?? "") else { continue }
