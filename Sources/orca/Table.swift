@@ -41,7 +41,13 @@ enum Table {
                 let readyCondition = o.value[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"]?.stringValue == "Ready" }
                 var status = readyCondition?["status"]?.stringValue == "True" ? "Ready" : (readyCondition == nil ? "Unknown" : "NotReady")
                 if o.value[path: ["spec", "unschedulable"]]?.boolValue == true { status += ",SchedulingDisabled" }
-                rows.append([o.name, status, "<none>", age(o), o.value[path: ["status", "nodeInfo", "kubeletVersion"]]?.stringValue ?? ""])
+                // kubectl's roles: the `node-role.kubernetes.io/<role>` labels, and `kubernetes.io/role`.
+                let labels = o.labels
+                var roles = Set(labels.keys.filter { $0.hasPrefix("node-role.kubernetes.io/") }
+                    .map { String($0.dropFirst("node-role.kubernetes.io/".count)) }.filter { !$0.isEmpty })
+                if let role = labels["kubernetes.io/role"], !role.isEmpty { roles.insert(role) }
+                rows.append([o.name, status, roles.isEmpty ? "<none>" : roles.sorted().joined(separator: ","), age(o),
+                             o.value[path: ["status", "nodeInfo", "kubeletVersion"]]?.stringValue ?? ""])
             }
         case "ReplicaSet":
             header = ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
@@ -49,18 +55,25 @@ enum Table {
                 rows.append([o.name, int(o, ["spec", "replicas"]), int(o, ["status", "replicas"]), int(o, ["status", "readyReplicas"]), age(o)])
             }
         case "DaemonSet":
-            header = ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+            header = ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"]
             for o in objects {
-                rows.append([o.name] + ["desiredNumberScheduled", "currentNumberScheduled", "numberReady", "updatedNumberScheduled", "numberAvailable"].map { int(o, ["status", $0]) } + [age(o)])
+                let selector = (o.value[path: ["spec", "template", "spec", "nodeSelector"]]?.objectValue ?? [:])
+                    .map { "\($0.key)=\($0.value.stringValue ?? "")" }.sorted().joined(separator: ",")
+                rows.append([o.name] + ["desiredNumberScheduled", "currentNumberScheduled", "numberReady", "updatedNumberScheduled", "numberAvailable"].map { int(o, ["status", $0]) }
+                            + [selector.isEmpty ? "<none>" : selector, age(o)])
             }
         case "Job":
             header = ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
             for o in objects {
+                // kubectl's printJob: the first of these that holds.
                 let conditions = o.value[path: ["status", "conditions"]]?.arrayValue ?? []
-                let trueTypes = conditions.filter { $0["status"]?.stringValue == "True" }.compactMap { $0["type"]?.stringValue }
+                let trueTypes = Set(conditions.filter { $0["status"]?.stringValue == "True" }.compactMap { $0["type"]?.stringValue })
                 let status = trueTypes.contains("Complete") ? "Complete" : trueTypes.contains("Failed") ? "Failed"
-                    : (o.value[path: ["spec", "suspend"]]?.boolValue == true ? "Suspended" : "Running")
-                let completions = o.value[path: ["spec", "completions"]]?.intValue.map(String.init) ?? "1"
+                    : o.deletionTimestamp != nil ? "Terminating"
+                    : ["Suspended", "FailureTarget", "SuccessCriteriaMet"].first(where: trueTypes.contains) ?? "Running"
+                let parallelism = o.value[path: ["spec", "parallelism"]]?.intValue ?? 0
+                let completions = o.value[path: ["spec", "completions"]]?.intValue.map(String.init)
+                    ?? (parallelism > 1 ? "1 of \(parallelism)" : "1")
                 var duration = ""
                 if let start = o.value[path: ["status", "startTime"]]?.stringValue.flatMap(Timestamp.init(rfc3339:)) {
                     let end = o.value[path: ["status", "completionTime"]]?.stringValue.flatMap(Timestamp.init(rfc3339:)) ?? now

@@ -80,6 +80,28 @@ struct ReplayCommandTests {
         #expect(quotas.dropFirst().first?.hasSuffix("pods: 0/2   limits.cpu: 0/4") == true)
     }
 
+    @Test("get jobs, daemonsets, nodes and pods print kubectl's columns and values")
+    func kubectlWorkloadTables() throws {
+        let dir = TemporaryDirectory()
+        func rows(_ data: String, _ args: String...) throws -> [[Substring]] {
+            try run("orca", ["get"] + args + ["--data", data]).stdout.split(separator: "\n")
+                .map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        }
+        let jobs = dir.sub("jobs")
+        #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("job-pod-failure-policy.yaml").path, "--data", jobs]).status == 0)
+        #expect(try rows(jobs, "jobs") == [["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"],
+                                            ["fail-fast", "Failed", "0/4", "2m", "2m"], ["tolerant", "Complete", "1/1", "52s", "2m"]])
+        #expect(try rows(jobs, "jobs", "fail-fast", "--at-time", "10s")[1].prefix(3) == ["fail-fast", "FailureTarget", "0/4"])
+        let ds = dir.sub("ds")
+        #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("daemonset.yaml").path, "--data", ds]).status == 0)
+        let header = try rows(ds, "ds").first
+        #expect(header == ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE", "SELECTOR", "AGE"])
+        #expect(try rows(ds, "nodes").first == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"])
+        let crash = dir.sub("crash")
+        #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("crash-backoff.yaml").path, "--data", crash]).status == 0)
+        #expect(try rows(crash, "pods", "crasher").last?.dropFirst(3).prefix(3) == ["5", "(84s", "ago)"])
+    }
+
     @Test("orca diff shows what changed in an object between two moments")
     func diff() throws {
         let dir = TemporaryDirectory()
