@@ -81,9 +81,12 @@ public struct SchedulerController: Reconciler {
         return phase == "Succeeded" || phase == "Failed"
     }
 
+    /// Unbound, not being deleted, not finished, this scheduler's, and not held by scheduling
+    /// gates (the SchedulingGates PreEnqueue plugin).
     static func isPending(_ record: EventRecord) -> Bool {
         (record.value(at: ["spec", "nodeName"])?.stringValue ?? "").isEmpty
             && record.value(at: ["metadata", "deletionTimestamp"]) == nil
+            && (record.value(at: ["spec", "schedulingGates"])?.arrayValue ?? []).isEmpty
             && !isTerminal(record)
             && (record.value(at: ["spec", "schedulerName"])?.stringValue ?? schedulerName) == schedulerName
     }

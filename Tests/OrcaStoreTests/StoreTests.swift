@@ -338,6 +338,32 @@ struct StoreCreateTests {
         #expect(try await f.store.update(elastic).value[path: ["spec", "completions"]] == 6)
     }
 
+    @Test("scheduling gates: the SchedulingGated condition at creation; gates may only be removed, the nodeSelector only grow while gated")
+    func schedulingGates() async throws {
+        let f = try Fixture()
+        var manifest = try podManifest("p")
+        manifest[path: ["spec", "schedulingGates"]] = [["name": "a"]]
+        var pod = try await f.store.create(manifest).value
+        let condition = pod[path: ["status", "conditions"]]?.arrayValue?.first
+        #expect(condition?.objectValue?.keys == ["type", "status", "lastProbeTime", "lastTransitionTime", "reason", "message"])
+        #expect(condition?["reason"] == "SchedulingGated" && condition?["message"] == "Scheduling is blocked due to non-empty scheduling gates")
+        var added = pod
+        added[path: ["spec", "schedulingGates"]] = [["name": "a"], ["name": "b"]]
+        let error = await #expect(throws: StoreError.self) { try await f.store.update(added) }
+        #expect(error?.message == "Pod \"p\" is invalid: spec.schedulingGates[1].name: Forbidden: only deletion is allowed, but found new scheduling gate 'b'")
+        pod[path: ["spec", "nodeSelector"]] = ["disk": "ssd"]
+        pod = try await f.store.update(pod).value
+        var changed = pod
+        changed[path: ["spec", "nodeSelector", "disk"]] = "hdd"
+        let mutation = await #expect(throws: StoreError.self) { try await f.store.update(changed) }
+        #expect(mutation?.message == "Pod \"p\" is invalid: spec.nodeSelector: Forbidden: only additions to spec.nodeSelector are allowed (no mutations or deletions)")
+        pod[path: ["spec", "schedulingGates"]] = nil
+        pod = try await f.store.update(pod).value
+        // Ungated, the pod's spec is as fixed as any pod's.
+        pod[path: ["spec", "nodeSelector", "zone"]] = "a"
+        await #expect(throws: StoreError.self) { try await f.store.update(pod) }
+    }
+
     @Test("a Job with a podFailurePolicy is only replaced once failed; its template's labels become its own")
     func jobFailurePolicyDefaults() async throws {
         let f = try Fixture()

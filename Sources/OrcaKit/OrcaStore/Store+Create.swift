@@ -112,6 +112,13 @@ extension Store {
         switch kind.kind {
         case "Pod":
             object.value["status"] = ["phase": "Pending", "qosClass": .string(Defaults.qosClass(object.value["spec"]))]
+            // applySchedulingGatedCondition: a gated pod says why the scheduler leaves it alone.
+            if !(object.value[path: ["spec", "schedulingGates"]]?.arrayValue ?? []).isEmpty {
+                let gated = Condition.pod(type: "PodScheduled", status: "False", reason: "SchedulingGated",
+                                          message: "Scheduling is blocked due to non-empty scheduling gates",
+                                          lastTransitionTime: Timestamp(seconds: now().seconds))
+                object.value[path: ["status", "conditions"]] = [.object(gated.raw)]
+            }
         case "ReplicaSet":
             object.value["status"] = .object(JSONObject())
         case "DaemonSet":

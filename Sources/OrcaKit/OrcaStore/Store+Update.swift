@@ -258,6 +258,26 @@ extension Store {
                     masked[list] = .array(items)
                 }
             }
+            // Scheduling gates may only be removed; while a pod is gated its nodeSelector may
+            // gain entries (PodSchedulingReadiness).
+            var errors: [FieldError] = []
+            let oldGates = Set((oldSpec["schedulingGates"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
+            for (i, gate) in (masked["schedulingGates"]?.arrayValue ?? []).enumerated() {
+                if let name = gate["name"]?.stringValue, !oldGates.contains(name) {
+                    errors.append(.forbidden("spec.schedulingGates[\(i)].name", "only deletion is allowed, but found new scheduling gate '\(name)'"))
+                }
+            }
+            masked["schedulingGates"] = oldSpec["schedulingGates"]
+            if !oldGates.isEmpty, let newSelector = masked["nodeSelector"]?.objectValue {
+                let oldSelector = oldSpec["nodeSelector"]?.objectValue ?? [:]
+                if oldSelector.allSatisfy({ newSelector[$0.key] == $0.value }) {
+                    masked["nodeSelector"] = oldSpec["nodeSelector"]
+                } else {
+                    errors.append(.forbidden("spec.nodeSelector", "only additions to spec.nodeSelector are allowed (no mutations or deletions)"))
+                    masked["nodeSelector"] = oldSpec["nodeSelector"]
+                }
+            }
+            if !errors.isEmpty { return errors }
             masked["activeDeadlineSeconds"] = oldSpec["activeDeadlineSeconds"]
             masked["terminationGracePeriodSeconds"] = oldSpec["terminationGracePeriodSeconds"]
             let oldTolerations = oldSpec["tolerations"]?.arrayValue ?? []
