@@ -74,7 +74,10 @@ public struct KubeletNodeController: Reconciler {
         let overrides = kubelets.state.withLock { $0.nodes[node.metadata.name ?? ""]?.overrides ?? [:] }
         var changed = false
         var conditions: [Condition] = []
-        for base in Self.healthyConditions {
+        // The kubelet's own four, then any other type a scenario had it report (NetworkUnavailable…).
+        let baseTypes = Set(Self.healthyConditions.map(\.type))
+        let extra = overrides.filter { !baseTypes.contains($0.key) }.sorted { $0.key < $1.key }.map(\.value)
+        for base in Self.healthyConditions + extra {
             var c = overrides[base.type] ?? base
             let old = node.status.conditions[type: base.type]
             if old?.status != c.status || old?.reason != c.reason || old?.message != c.message { changed = true }
@@ -86,12 +89,15 @@ public struct KubeletNodeController: Reconciler {
             }
             conditions.append(Condition(raw: ordered))
         }
-        let known = Set(conditions.map(\.type))
-        conditions += node.status.conditions.filter { !known.contains($0.type) }
         if changed {
-            for i in conditions.indices where known.contains(conditions[i].type) { conditions[i].lastHeartbeatTime = second }
+            for i in conditions.indices { conditions[i].lastHeartbeatTime = second }
         }
-        status.conditions = conditions
+        // As the kubelet's setters do: each condition updated where it stands, a new one appended.
+        var merged = node.status.conditions
+        for c in conditions {
+            if let i = merged.firstIndex(where: { $0.type == c.type }) { merged[i] = c } else { merged.append(c) }
+        }
+        status.conditions = merged
         if status.capacity.isEmpty { status.capacity = SimulatedNodes.defaultCapacity }
         if status.allocatable.isEmpty { status.allocatable = status.capacity }
         if status.addresses.isEmpty { status.addresses = SimulatedNodes.addresses(name: node.metadata.name ?? "", index: index) }
