@@ -31,25 +31,18 @@ public enum Preemption {
         /// `status.startTime`, RFC 3339 (empty when not started).
         public var startTime: String
 
-        public init(key: ObjectKey, uid: String, priority: Int64, requests: [String: Int64], preempted: Bool, startTime: String) {
-            self.key = key
-            self.uid = uid
-            self.priority = priority
-            self.requests = requests
-            self.preempted = preempted
-            self.startTime = startTime
-        }
-
         /// What `record`, a pod bound to a node, holds there.
         public init(_ record: EventRecord, requests: [String: Int64]) {
             let conditions = record.value(at: ["status", "conditions"])?.arrayValue ?? []
             let preemptedCondition = conditions.contains {
                 $0["type"] == "DisruptionTarget" && $0["status"] == "True" && $0["reason"] == "PreemptionByScheduler"
             }
-            self.init(key: record.key, uid: record.uid, priority: record.value(at: ["spec", "priority"])?.intValue ?? 0,
-                      requests: requests,
-                      preempted: preemptedCondition && record.value(at: ["metadata", "deletionTimestamp"]) != nil,
-                      startTime: record.value(at: ["status", "startTime"])?.stringValue ?? "")
+            key = record.key
+            uid = record.uid
+            priority = record.value(at: ["spec", "priority"])?.intValue ?? 0
+            self.requests = requests
+            preempted = preemptedCondition && record.value(at: ["metadata", "deletionTimestamp"]) != nil
+            startTime = record.value(at: ["status", "startTime"])?.stringValue ?? ""
         }
     }
 
