@@ -120,4 +120,28 @@ struct SchedulerCacheTests {
         never[path: ["spec", "preemptionPolicy"]] = "Never"
         #expect(cache.preemption(for: try #require(Pod(never))) == .none(message: "not eligible due to preemptionPolicy=Never."))
     }
+
+    @Test("pickOneNodeForPreemption: the lowest highest victim priority, then the lowest priority sum, then the fewest victims")
+    func pickOneNode() throws {
+        let cache = SchedulerCache()
+        let log = Log()
+        for name in ["a", "b", "c"] { cache.observe(.added(log.record(.added, Self.node(name, cpu: "1")), initialList: true)) }
+        func bind(_ name: String, on node: String, cpu: String, priority: Int64) {
+            cache.observe(.added(log.record(.added, Self.pod(name, node: node, cpu: cpu, priority: priority)), initialList: false))
+        }
+        // a: one victim of priority 50; b: two of priority 10; c: one of priority 10 and one of 5.
+        bind("a1", on: "a", cpu: "1", priority: 50)
+        bind("b1", on: "b", cpu: "500m", priority: 10)
+        bind("b2", on: "b", cpu: "500m", priority: 10)
+        bind("c1", on: "c", cpu: "500m", priority: 10)
+        bind("c2", on: "c", cpu: "500m", priority: 5)
+        let pod = try #require(Pod(Self.pod("p", cpu: "1", priority: 100)))
+        // b and c both top out at 10, below a's 50; c's sum (10 + 5) is lower than b's (10 + 10).
+        guard case .preempt(let node, let victims) = cache.preemption(for: pod) else { Issue.record("expected a preemption"); return }
+        #expect(node == "c" && Set(victims.map(\.key.name)) == ["c1", "c2"])
+        // Needing half a CPU, one victim suffices: on c the lower priority one, which beats b's.
+        let half = try #require(Pod(Self.pod("q", cpu: "500m", priority: 100)))
+        guard case .preempt(let halfNode, let halfVictims) = cache.preemption(for: half) else { Issue.record("expected a preemption"); return }
+        #expect(halfNode == "c" && halfVictims.map(\.key.name) == ["c2"])
+    }
 }
