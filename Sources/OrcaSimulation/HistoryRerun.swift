@@ -69,7 +69,7 @@ public final class HistoryRerun: Sendable {
         "replicaset": "replicaset-controller", "job": "job-controller", "daemonset": "daemon-set-controller",
         "endpoint": "endpoint-controller", "garbagecollector": "generic-garbage-collector", "podgc": "pod-garbage-collector",
         "nodelifecycle": "node-controller", "taint-eviction-controller": "taint-eviction-controller",
-        "ttl-after-finished": "ttl-after-finished-controller",
+        "ttl-after-finished": "ttl-after-finished-controller", "resourcequota": "resourcequota-controller",
     ]
 
     /// What a run of `controllers` replaces by default: their own actors (`controller/job`, as
@@ -102,6 +102,7 @@ public final class HistoryRerun: Sendable {
         "replicaset": ["ReplicaSet", "Pod"], "job": ["Job", "Pod"], "daemonset": ["DaemonSet", "Pod", "ControllerRevision"],
         "endpoint": ["Endpoints"], "garbagecollector": ["*"], "podgc": ["Pod"], "nodelifecycle": ["Node", "Pod"],
         "taint-eviction-controller": ["Pod"], "ttl-after-finished": ["Job"], "scheduler": ["Pod"],
+        "resourcequota": ["ResourceQuota"],
     ]
 
     /// The event source each built-in controller records as (`source.component`).

@@ -187,7 +187,8 @@ extension Scenario {
     static let controllerAliases = ["endpoints": "endpoint", "endpoints-controller": "endpoint", "taint-eviction": "taint-eviction-controller",
                                     "node-lifecycle": "nodelifecycle", "node-lifecycle-controller": "nodelifecycle",
                                     "job-controller": "job", "replicaset-controller": "replicaset",
-                                    "daemonset-controller": "daemonset", "daemonsets": "daemonset"]
+                                    "daemonset-controller": "daemonset", "daemonsets": "daemonset",
+                                    "resource-quota": "resourcequota", "resourcequota-controller": "resourcequota"]
 
     static func parseConfig(_ field: Field) throws(ScenarioError) -> SimulationConfig {
         var c = SimulationConfig()

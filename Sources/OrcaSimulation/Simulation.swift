@@ -10,6 +10,7 @@ import PodGCController
 import ReplicaSetController
 import SchedulerController
 import TaintEvictionController
+import ResourceQuotaController
 import TTLAfterFinishedController
 
 /// Runs a scenario in deterministic simulation (SCENARIOS.md §1.3): every built-in controller on
@@ -33,7 +34,8 @@ public final class Simulation: Sendable {
 
     /// The controllers a simulation runs, in the fixed order they are drained.
     public static let controllerOrder = ["replicaset", "job", "daemonset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
-                                         "taint-eviction-controller", "endpoint", "garbagecollector", "podgc", "ttl-after-finished"]
+                                         "taint-eviction-controller", "endpoint", "garbagecollector", "podgc", "ttl-after-finished",
+                                         "resourcequota"]
 
     /// A run of `scenario` writing to `log`; UIDs and generated names come from `identities`, by
     /// default a generator seeded with the scenario's seed.
@@ -83,6 +85,7 @@ public final class Simulation: Sendable {
             controllers["podgc"] = manager.register(PodGCController(settings: settings))
         }
         if enabled("ttl-after-finished") { controllers["ttl-after-finished"] = manager.register(TTLAfterFinishedController()) }
+        if enabled("resourcequota") { controllers["resourcequota"] = manager.register(ResourceQuotaController()) }
         self.controllers = Mutex(controllers)
     }
 

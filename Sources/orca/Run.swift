@@ -16,6 +16,7 @@ import TaintEvictionController
 import PodGCController
 import ReplicaSetController
 import SchedulerController
+import ResourceQuotaController
 import TTLAfterFinishedController
 
 /// Every controller `orca run` can start, built-ins and examples alike.
@@ -44,6 +45,8 @@ enum Catalog {
                              summary: "deletes terminated pods over the threshold and pods of vanished nodes"),
         ControllerDescriptor({ TTLAfterFinishedController() },
                              summary: "deletes finished Jobs spec.ttlSecondsAfterFinished seconds after they finish"),
+        ControllerDescriptor({ ResourceQuotaController() },
+                             summary: "keeps each ResourceQuota's status: its hard limits and what the namespace uses"),
     ])
 
     static var helpText: String { "Controllers:\n" + table(registry) }

@@ -1,0 +1,141 @@
+import Orca
+
+/// kube-controller-manager's resource quota controller: keeps each ResourceQuota's `status` —
+/// `hard` as the spec says, `used` as the namespace's objects use it — for the resources Orca
+/// can evaluate:
+///
+/// - `pods` and `count/pods`: the pods that count (`QuotaV1Pod`: not Succeeded or Failed, and
+///   not terminating past their grace period);
+/// - `requests.<resource>` and `limits.<resource>` (`requests.cpu`, `limits.memory`,
+///   `requests.nvidia.com/gpu`…; a bare `cpu`, `memory` or `ephemeral-storage` is its request):
+///   the sum over those pods of what each requests or is limited to (the larger of its
+///   containers' sum and any init container's);
+/// - `count/<plural>.<group>` (`count/services`, `count/jobs.batch`…) and the legacy names
+///   `services`, `configmaps`, `secrets`, `replicationcontrollers`, `resourcequotas`: the objects
+///   of that kind in the namespace.
+///
+/// Other names are left out of `used`, as Kubernetes leaves out what no evaluator knows.
+/// Quantities sum in the format of the hard limit (`128Mi` + `128Mi` is `256Mi`). A quota is
+/// synced when it or a pod of its namespace changes, and again when a terminating pod's grace
+/// runs out.
+public struct ResourceQuotaController: Reconciler {
+    public typealias Object = ResourceQuota
+    public static let name = "resourcequota"
+
+    public static var configuration: ControllerConfiguration {
+        ControllerConfiguration(watches: [
+            Watch("Pod", .custom { event, context in
+                let record: EventRecord
+                switch event {
+                case .added(let r, _), .deleted(let r, _):
+                    record = r
+                case .updated(let old, let new):
+                    // What a pod counts for changes when it finishes or starts terminating.
+                    guard old.value(at: ["status", "phase"]) != new.value(at: ["status", "phase"])
+                            || old.value(at: ["metadata", "deletionTimestamp"]) != new.value(at: ["metadata", "deletionTimestamp"])
+                    else { return [] }
+                    record = new
+                }
+                return context.snapshot(ResourceQuota.kind).list(namespace: record.namespace).map { ReconcileRequest($0) }
+            }),
+        ])
+    }
+
+    public init() {}
+
+    public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
+        guard let record = context.snapshot(ResourceQuota.kind).get(namespace: request.namespace, name: request.name),
+              record.value(at: ["metadata", "deletionTimestamp"]) == nil else { return .done }
+        let pods = context.snapshot(Pod.kind).list(namespace: request.namespace).compactMap { Pod($0.object) }
+        let hard = record.value(at: ["spec", "hard"])?.objectValue ?? [:]
+        let usage = Self.usage(hard: hard, pods: pods, now: context.now) { kind in
+            context.snapshot(kind).list(namespace: request.namespace).count
+        }
+        var status = JSONObject()
+        status["hard"] = .object(Self.sorted(hard))
+        status["used"] = .object(Self.sorted(usage.used))
+        if record.value(at: ["status"]) != .object(status), var quota = ResourceQuota(record.object) {
+            quota.raw["status"] = .object(status)
+            do {
+                _ = try await context.client.updateStatus(quota)
+            } catch let error as StoreError where error.reason == .notFound {
+                return .done
+            }
+        }
+        return usage.recountAt.map { .requeue(after: $0.since(context.now)) } ?? .done
+    }
+
+    /// Maps serialise with their keys in order, as the API's do.
+    static func sorted(_ map: JSONObject) -> JSONObject {
+        JSONObject(entries: map.entries.sorted { $0.key < $1.key })
+    }
+
+    /// The legacy object-count names and the kinds they count.
+    static let legacyCounts = ["services": "Service", "configmaps": "ConfigMap", "secrets": "Secret",
+                               "replicationcontrollers": "ReplicationController", "resourcequotas": "ResourceQuota",
+                               "persistentvolumeclaims": "PersistentVolumeClaim"]
+
+    /// `used` for each name of `hard` Orca can evaluate, and the moment a terminating pod stops
+    /// counting (nil when none will); `count(kind)` counts a kind's objects in the namespace.
+    public static func usage(hard: JSONObject, pods: [Pod], now: Timestamp,
+                             count: (String) -> Int) -> (used: JSONObject, recountAt: Timestamp?) {
+        var counting: [Pod] = []
+        var recountAt: Timestamp?
+        for pod in pods {
+            let phase = pod.status.phase ?? ""
+            guard phase != "Succeeded", phase != "Failed" else { continue }
+            if let deletion = pod.metadata.deletionTimestamp, let grace = pod.metadata.deletionGracePeriodSeconds {
+                let end = deletion.adding(.seconds(grace))
+                guard now <= end else { continue }
+                recountAt = min(recountAt ?? end.adding(.seconds(1)), end.adding(.seconds(1)))
+            }
+            counting.append(pod)
+        }
+        var used = JSONObject()
+        for (name, limit) in hard {
+            let limitText = limit.stringValue ?? limit.intValue.map(String.init) ?? ""
+            if name == "pods" || name == "count/pods" {
+                used[name] = .string(String(counting.count))
+            } else if let kind = legacyCounts[name] {
+                used[name] = .string(String(count(kind)))
+            } else if name.hasPrefix("count/") {
+                let resource = String(name.dropFirst("count/".count))
+                guard let kind = ResourceKind.builtIn.first(where: { $0.groupResource == resource })?.kind else { continue }
+                used[name] = .string(String(count(kind)))
+            } else if name.hasPrefix("requests.") || name.hasPrefix("limits.") || ["cpu", "memory", "ephemeral-storage"].contains(name) {
+                let isLimit = name.hasPrefix("limits.")
+                let resource = isLimit ? String(name.dropFirst("limits.".count))
+                    : name.hasPrefix("requests.") ? String(name.dropFirst("requests.".count)) : name
+                let total = counting.reduce(Int64(0)) { $0 + podAmount($1, resource: resource, limits: isLimit) }
+                used[name] = .string(format(milli: total, like: limitText))
+            }
+        }
+        return (used, recountAt)
+    }
+
+    /// What a pod requests (or is limited to) of `resource`, in milli-units: the larger of its
+    /// containers' sum and any one init container's (`PodRequests`/`PodLimits`).
+    static func podAmount(_ pod: Pod, resource: String, limits: Bool) -> Int64 {
+        func amount(_ c: Container) -> Int64 {
+            (limits ? c.resources.limits[resource] : c.resources.requests[resource])?.milliValue ?? 0
+        }
+        let sum = pod.spec.containers.reduce(Int64(0)) { $0 + amount($1) }
+        return pod.spec.initContainers.map(amount).reduce(sum, max)
+    }
+
+    /// `milli` written as Kubernetes would add quantities to a zero of `sample`'s format: binary
+    /// (`Ki`…`Ei`) or decimal (`k`…`E`) suffixes keep their family, the largest exact one chosen;
+    /// a fraction is written in milli-units.
+    static func format(milli: Int64, like sample: String) -> String {
+        guard milli != 0 else { return "0" }
+        guard milli % 1000 == 0 else { return "\(milli)m" }
+        let value = milli / 1000
+        let binary: [(String, Int64)] = [("Ei", 1 << 60), ("Pi", 1 << 50), ("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)]
+        let decimal: [(String, Int64)] = [("E", 1_000_000_000_000_000_000), ("P", 1_000_000_000_000_000), ("T", 1_000_000_000_000),
+                                          ("G", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)]
+        let suffixes = binary.contains { sample.hasSuffix($0.0) } ? binary
+            : decimal.contains { sample.hasSuffix($0.0) } ? decimal : []
+        for (suffix, factor) in suffixes where value % factor == 0 { return "\(value / factor)\(suffix)" }
+        return String(value)
+    }
+}
