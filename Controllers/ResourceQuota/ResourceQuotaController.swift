@@ -106,36 +106,10 @@ public struct ResourceQuotaController: Reconciler {
                 let isLimit = name.hasPrefix("limits.")
                 let resource = isLimit ? String(name.dropFirst("limits.".count))
                     : name.hasPrefix("requests.") ? String(name.dropFirst("requests.".count)) : name
-                let total = counting.reduce(Int64(0)) { $0 + podAmount($1, resource: resource, limits: isLimit) }
-                used[name] = .string(format(milli: total, like: limitText))
+                let total = counting.reduce(Int64(0)) { $0 + PodResources.amount(.object($1.raw["spec"]?.objectValue ?? [:]), resource: resource, limits: isLimit) }
+                used[name] = .string(Quantity.format(milli: total, like: limitText))
             }
         }
         return (used, recountAt)
-    }
-
-    /// What a pod requests (or is limited to) of `resource`, in milli-units: the larger of its
-    /// containers' sum and any one init container's (`PodRequests`/`PodLimits`).
-    static func podAmount(_ pod: Pod, resource: String, limits: Bool) -> Int64 {
-        func amount(_ c: Container) -> Int64 {
-            (limits ? c.resources.limits[resource] : c.resources.requests[resource])?.milliValue ?? 0
-        }
-        let sum = pod.spec.containers.reduce(Int64(0)) { $0 + amount($1) }
-        return pod.spec.initContainers.map(amount).reduce(sum, max)
-    }
-
-    /// `milli` written as Kubernetes would add quantities to a zero of `sample`'s format: binary
-    /// (`Ki`…`Ei`) or decimal (`k`…`E`) suffixes keep their family, the largest exact one chosen;
-    /// a fraction is written in milli-units.
-    static func format(milli: Int64, like sample: String) -> String {
-        guard milli != 0 else { return "0" }
-        guard milli % 1000 == 0 else { return "\(milli)m" }
-        let value = milli / 1000
-        let binary: [(String, Int64)] = [("Ei", 1 << 60), ("Pi", 1 << 50), ("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)]
-        let decimal: [(String, Int64)] = [("E", 1_000_000_000_000_000_000), ("P", 1_000_000_000_000_000), ("T", 1_000_000_000_000),
-                                          ("G", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)]
-        let suffixes = binary.contains { sample.hasSuffix($0.0) } ? binary
-            : decimal.contains { sample.hasSuffix($0.0) } ? decimal : []
-        for (suffix, factor) in suffixes where value % factor == 0 { return "\(value / factor)\(suffix)" }
-        return String(value)
     }
 }

@@ -13,12 +13,12 @@ struct ResourceQuotaTests {
 
     @Test("sums keep the limit's format: binary, decimal, milli-units, plain")
     func formats() {
-        #expect(ResourceQuotaController.format(milli: 268_435_456_000, like: "1Gi") == "256Mi")
-        #expect(ResourceQuotaController.format(milli: 1_500, like: "2") == "1500m")
-        #expect(ResourceQuotaController.format(milli: 2_000, like: "4") == "2")
-        #expect(ResourceQuotaController.format(milli: 3_000_000_000_000, like: "10G") == "3G")
-        #expect(ResourceQuotaController.format(milli: 0, like: "1Gi") == "0")
-        #expect(ResourceQuotaController.format(milli: 1_000_000, like: "1Ki") == "1000")
+        #expect(Quantity.format(milli: 268_435_456_000, like: "1Gi") == "256Mi")
+        #expect(Quantity.format(milli: 1_500, like: "2") == "1500m")
+        #expect(Quantity.format(milli: 2_000, like: "4") == "2")
+        #expect(Quantity.format(milli: 3_000_000_000_000, like: "10G") == "3G")
+        #expect(Quantity.format(milli: 0, like: "1Gi") == "0")
+        #expect(Quantity.format(milli: 1_000_000, like: "1Ki") == "1000")
     }
 
     @Test("what counts: unfinished pods, not past their grace; names without an evaluator are left out")

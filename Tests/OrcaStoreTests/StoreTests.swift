@@ -206,6 +206,27 @@ struct StoreCreateTests {
         try await f.store.create(try podManifest("c"))
     }
 
+    @Test("ResourceQuota compute resources: every container must state them; every exceeded one is named, in the limit's format")
+    func computeQuota() async throws {
+        let f = try Fixture()
+        try await f.store.create(try yaml("""
+            {apiVersion: v1, kind: ResourceQuota, metadata: {name: compute},
+             spec: {hard: {requests.cpu: "1", limits.memory: 1Gi, pods: "5"}}}
+            """))
+        func pod(_ name: String, cpu: String, memory: String) throws -> JSONValue {
+            var p = try podManifest(name)
+            p[path: ["spec", "containers"]] = [["name": "app", "image": "nginx",
+                                                "resources": ["requests": ["cpu": .string(cpu)], "limits": ["memory": .string(memory)]]]]
+            return p
+        }
+        let unstated = await storeError { try await f.store.create(try podManifest("bare")) }
+        #expect(unstated?.message == "pods \"bare\" is forbidden: failed quota: compute: must specify limits.memory,requests.cpu")
+        try await f.store.create(try pod("a", cpu: "600m", memory: "512Mi"))
+        let both = await storeError { try await f.store.create(try pod("b", cpu: "500m", memory: "768Mi")) }
+        #expect(both?.message == "pods \"b\" is forbidden: exceeded quota: compute, requested: limits.memory=768Mi,requests.cpu=500m, used: limits.memory=512Mi,requests.cpu=600m, limited: limits.memory=1Gi,requests.cpu=1")
+        try await f.store.create(try pod("c", cpu: "400m", memory: "512Mi"))
+    }
+
     @Test("Priority admission: 0 and PreemptLowerPriority without a class; a class's value and policy; the global default; errors are Forbidden")
     func priority() async throws {
         let f = try Fixture()

@@ -54,10 +54,9 @@ extension Store {
         if !errors.isEmpty { throw StoreError.invalid(kind.kind, object.name.isEmpty ? (object.generateName ?? "") : object.name, errors) }
 
         if kind.kind == "Pod" {
-            // Admission sees the object before its name is generated, so errors name the prefix.
-            var named = object
-            if generatedName { named.name = object.generateName ?? object.name }
-            try checkPodQuota(named, txn: txn, now: now)
+            // A validating admission plugin: it sees the generated name (the registry names the
+            // object before it calls them), so its errors do too.
+            try checkPodQuota(object, txn: txn, now: now)
         }
         try checkSingleDefaultPriorityClass(object, txn: txn)
 
@@ -190,23 +189,69 @@ extension Store {
     func checkPodQuota(_ pod: Unstructured, txn: any LogTransaction, now: Timestamp) throws {
         let quotas = try txn.list(kind: "ResourceQuota", namespace: pod.namespace)
         guard !quotas.isEmpty else { return }
-        var used: Int64?
+        let spec = pod.value["spec"]
+        // The namespace's pods that count, read once for every quota.
+        var counting: [JSONValue]?
+        func countingPods() throws -> [JSONValue] {
+            if let counting { return counting }
+            let pods = try txn.list(kind: "Pod", namespace: pod.namespace).map(\.object)
+                .filter { Self.countsTowardQuota(Unstructured($0), now: now) }
+            counting = pods
+            return pods
+        }
         for quota in quotas {
-            let hard = quota.object[path: ["spec", "hard"]]
-            guard let limitValue = hard?["pods"] ?? hard?["count/pods"],
-                  let limit = Quantity(limitValue.stringValue ?? limitValue.jsonString())?.value else { continue }
-            if used == nil {
-                used = Int64(try txn.list(kind: "Pod", namespace: pod.namespace).filter {
-                    Self.countsTowardQuota(Unstructured($0.object), now: now)
-                }.count)
+            let hard = quota.object[path: ["spec", "hard"]]?.objectValue ?? [:]
+            // The pod evaluator's Constraints: quota on cpu or memory requires every container to
+            // say how much.
+            var missing = Set<String>()
+            let containers = (spec?["containers"]?.arrayValue ?? []) + (spec?["initContainers"]?.arrayValue ?? [])
+            for name in hard.keys where Self.constrainedQuotaResources.contains(name) {
+                let (section, resource) = name.hasPrefix("limits.") ? ("limits", String(name.dropFirst(7)))
+                    : ("requests", name.hasPrefix("requests.") ? String(name.dropFirst(9)) : name)
+                if containers.contains(where: { $0[path: ["resources", section, resource]] == nil }) { missing.insert(name) }
             }
-            let current = used ?? 0
-            if current + 1 > limit {
-                let resource = hard?["pods"] != nil ? "pods" : "count/pods"
-                throw StoreError.forbidden("Pod", pod.name, "exceeded quota: \(quota.name), requested: \(resource)=1, used: \(resource)=\(current), limited: \(resource)=\(limitValue.stringValue ?? String(limit))")
+            if !missing.isEmpty {
+                throw StoreError.forbidden("Pod", pod.name, "failed quota: \(quota.name): must specify \(missing.sorted().joined(separator: ","))")
+            }
+            // What the pod adds to each quota'd resource, against what the namespace uses.
+            var requested: [(String, Int64, String)] = []  // name, milli-units, format sample
+            for (name, limit) in hard {
+                let sample = limit.stringValue ?? limit.intValue.map(String.init) ?? ""
+                if name == "pods" || name == "count/pods" {
+                    requested.append((name, 1000, sample))
+                } else if name.hasPrefix("requests.") || name.hasPrefix("limits.") || ["cpu", "memory", "ephemeral-storage"].contains(name) {
+                    let isLimit = name.hasPrefix("limits.")
+                    let resource = isLimit ? String(name.dropFirst(7)) : name.hasPrefix("requests.") ? String(name.dropFirst(9)) : name
+                    let amount = PodResources.amount(spec, resource: resource, limits: isLimit)
+                    if amount > 0 { requested.append((name, amount, sample)) }
+                }
+            }
+            var exceeded: [(name: String, requested: String, used: String, limited: String)] = []
+            for (name, amount, sample) in requested.sorted(by: { $0.0 < $1.0 }) {
+                guard let limit = Quantity(sample)?.milliValue else { continue }
+                let used: Int64
+                if name == "pods" || name == "count/pods" {
+                    used = Int64(try countingPods().count) * 1000
+                } else {
+                    let isLimit = name.hasPrefix("limits.")
+                    let resource = isLimit ? String(name.dropFirst(7)) : name.hasPrefix("requests.") ? String(name.dropFirst(9)) : name
+                    used = try countingPods().reduce(Int64(0)) { $0 + PodResources.amount($1["spec"], resource: resource, limits: isLimit) }
+                }
+                if used + amount > limit {
+                    exceeded.append((name, Quantity.format(milli: amount, like: sample), Quantity.format(milli: used, like: sample), sample))
+                }
+            }
+            if !exceeded.isEmpty {
+                func list(_ part: KeyPath<(name: String, requested: String, used: String, limited: String), String>) -> String {
+                    exceeded.map { "\($0.name)=\($0[keyPath: part])" }.joined(separator: ",")
+                }
+                throw StoreError.forbidden("Pod", pod.name, "exceeded quota: \(quota.name), requested: \(list(\.requested)), used: \(list(\.used)), limited: \(list(\.limited))")
             }
         }
     }
+
+    /// The quota'd resources every container must state (the pod evaluator's `validationSet`).
+    static let constrainedQuotaResources: Set<String> = ["cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"]
 
     /// A pod counts toward the `pods` quota unless it is terminal, or terminating past its grace.
     static func countsTowardQuota(_ pod: Unstructured, now: Timestamp) -> Bool {
