@@ -105,10 +105,8 @@ public struct PodGCController: Reconciler {
         var updated = pod
         updated.status.phase = "Failed"
         var conditions = updated.status.conditions.filter { $0.type != "DisruptionTarget" }
-        var condition = Condition(type: "DisruptionTarget", status: "True", reason: "DeletionByPodGC", message: message,
-                                  lastTransitionTime: Timestamp(seconds: context.now.seconds))
-        condition.raw["lastProbeTime"] = .null
-        conditions.append(condition)
+        conditions.append(Condition.pod(type: "DisruptionTarget", status: "True", reason: "DeletionByPodGC", message: message,
+                                        lastTransitionTime: Timestamp(seconds: context.now.seconds)))
         updated.status.conditions = conditions
         do {
             try await context.client.updateStatus(updated)

@@ -103,10 +103,10 @@ public struct TaintEvictionController: Reconciler {
         var conditions = pod.status.conditions
         let existing = conditions[type: "DisruptionTarget"]
         if existing?.status != "True" || existing?.reason != "DeletionByTaintManager" {
-            var condition = Condition(type: "DisruptionTarget", status: "True", reason: "DeletionByTaintManager",
-                                      message: "Taint manager: deleting due to NoExecute taint",
-                                      lastTransitionTime: existing?.status == "True" ? existing?.lastTransitionTime : Timestamp(seconds: context.now.seconds))
-            condition.raw["lastProbeTime"] = .null
+            let since = existing?.status == "True" ? existing?.lastTransitionTime : nil
+            let condition = Condition.pod(type: "DisruptionTarget", status: "True", reason: "DeletionByTaintManager",
+                                          message: "Taint manager: deleting due to NoExecute taint",
+                                          lastTransitionTime: since ?? Timestamp(seconds: context.now.seconds))
             if let i = conditions.firstIndex(where: { $0.type == "DisruptionTarget" }) { conditions[i] = condition } else { conditions.append(condition) }
             updated.status.conditions = conditions
             do {
