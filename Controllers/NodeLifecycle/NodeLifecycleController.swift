@@ -233,6 +233,8 @@ public struct NodeLifecycleController: Reconciler {
                                       message: "Kubelet never posted node status.")
                     c.lastHeartbeatTime = Timestamp(seconds: created.seconds)
                     c.lastTransitionTime = second
+                    // NodeCondition's field order.
+                    c.raw = c.raw.ordered(first: ["type", "status", "lastHeartbeatTime", "lastTransitionTime", "reason", "message"])
                     conditions.append(c)
                 }
             }

@@ -150,8 +150,10 @@ public struct ReplicaSetController: Reconciler {
         var conditions = status.conditions
         if let manageError {
             if conditions[type: "ReplicaFailure"] == nil {
-                conditions.append(Condition(type: "ReplicaFailure", status: "True", reason: manageError.reason,
-                                            message: manageError.message, lastTransitionTime: Timestamp(seconds: now.seconds)))
+                let failure = Condition(type: "ReplicaFailure", status: "True", reason: manageError.reason,
+                                        message: manageError.message, lastTransitionTime: Timestamp(seconds: now.seconds))
+                // ReplicaSetCondition's field order.
+                conditions.append(Condition(raw: failure.raw.ordered(first: ["type", "status", "lastTransitionTime", "reason", "message"])))
             }
         } else {
             conditions.removeAll { $0.type == "ReplicaFailure" }
