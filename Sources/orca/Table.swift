@@ -149,16 +149,64 @@ enum Table {
     static func int(_ o: Unstructured, _ path: [String]) -> String { String(o.value[path: path]?.intValue ?? 0) }
 
     /// kubectl's STATUS column for a pod.
+    /// kubectl's STATUS of a pod (`printPod`): the phase or reason, `SchedulingGated`, the first
+    /// unfinished init container's state (`Init:1/2`, `Init:CrashLoopBackOff`, `Init:Error`…), else
+    /// the first container with a waiting or terminated reason (`ExitCode:N` without one), `Running`
+    /// or `NotReady` for a completed pod with a container still running, and `Terminating` for a
+    /// pod being deleted that has not finished (`Unknown` on a lost node).
     static func podStatus(_ pod: Unstructured) -> String {
-        var reason = pod.value[path: ["status", "reason"]]?.stringValue ?? pod.value[path: ["status", "phase"]]?.stringValue ?? "Unknown"
-        for status in pod.value[path: ["status", "containerStatuses"]]?.arrayValue ?? [] {
-            if let waiting = status[path: ["state", "waiting", "reason"]]?.stringValue, !waiting.isEmpty {
-                reason = waiting
-            } else if let terminated = status[path: ["state", "terminated", "reason"]]?.stringValue, !terminated.isEmpty {
-                reason = terminated
+        let status = pod.value["status"]
+        let phase = status?["phase"]?.stringValue ?? ""
+        var reason = status?["reason"]?.stringValue ?? (phase.isEmpty ? "Unknown" : phase)
+        let conditions = status?["conditions"]?.arrayValue ?? []
+        if conditions.contains(where: { $0["type"] == "PodScheduled" && $0["reason"] == "SchedulingGated" }) { reason = "SchedulingGated" }
+        func exitText(_ terminated: JSONValue) -> String {
+            if let signal = terminated["signal"]?.intValue, signal != 0 { return "Signal:\(signal)" }
+            return "ExitCode:\(terminated["exitCode"]?.intValue ?? 0)"
+        }
+        var initializing = false
+        let initStatuses = status?["initContainerStatuses"]?.arrayValue ?? []
+        let initCount = pod.value[path: ["spec", "initContainers"]]?.arrayValue?.count ?? 0
+        for (i, container) in initStatuses.enumerated() {
+            let terminated = container[path: ["state", "terminated"]]
+            let waiting = container[path: ["state", "waiting", "reason"]]?.stringValue ?? ""
+            if let terminated, terminated["exitCode"]?.intValue == 0 { continue }
+            if let terminated {
+                let why = terminated["reason"]?.stringValue ?? ""
+                reason = "Init:" + (why.isEmpty ? exitText(terminated) : why)
+            } else if !waiting.isEmpty, waiting != "PodInitializing" {
+                reason = "Init:" + waiting
+            } else {
+                reason = "Init:\(i)/\(initCount)"
+            }
+            initializing = true
+            break
+        }
+        let initialized = conditions.contains { $0["type"] == "Initialized" && $0["status"] == "True" }
+        if !initializing || initialized {
+            var hasRunning = false
+            for container in (status?["containerStatuses"]?.arrayValue ?? []).reversed() {
+                let waiting = container[path: ["state", "waiting", "reason"]]?.stringValue ?? ""
+                if !waiting.isEmpty {
+                    reason = waiting
+                } else if let terminated = container[path: ["state", "terminated"]] {
+                    let why = terminated["reason"]?.stringValue ?? ""
+                    reason = why.isEmpty ? exitText(terminated) : why
+                } else if container["ready"]?.boolValue == true, container[path: ["state", "running"]] != nil {
+                    hasRunning = true
+                }
+            }
+            if reason == "Completed", hasRunning {
+                reason = conditions.contains { $0["type"] == "Ready" && $0["status"] == "True" } ? "Running" : "NotReady"
             }
         }
-        if pod.deletionTimestamp != nil { reason = pod.value[path: ["status", "reason"]]?.stringValue == "NodeLost" ? "Unknown" : "Terminating" }
+        if pod.deletionTimestamp != nil {
+            if status?["reason"]?.stringValue == "NodeLost" {
+                reason = "Unknown"
+            } else if phase != "Succeeded", phase != "Failed" {
+                reason = "Terminating"
+            }
+        }
         return reason
     }
 

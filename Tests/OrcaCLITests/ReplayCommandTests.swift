@@ -100,6 +100,13 @@ struct ReplayCommandTests {
         let crash = dir.sub("crash")
         #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("crash-backoff.yaml").path, "--data", crash]).status == 0)
         #expect(try rows(crash, "pods", "crasher").last?.dropFirst(3).prefix(3) == ["5", "(84s", "ago)"])
+        // STATUS as kubectl derives it: a gated pod, an unfinished init container.
+        let gated = dir.sub("gated")
+        #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("scheduling-gates.yaml").path, "--data", gated]).status == 0)
+        #expect(try rows(gated, "pods", "--at-time", "5s").last?.prefix(3) == ["gated", "0/1", "SchedulingGated"])
+        let initData = dir.sub("init")
+        #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("init-and-readiness.yaml").path, "--data", initData]).status == 0)
+        #expect(try rows(initData, "pods", "init", "--at-time", "6s").last?.prefix(3) == ["init", "0/1", "Init:1/2"])
     }
 
     @Test("orca diff shows what changed in an object between two moments")
