@@ -38,6 +38,7 @@ struct Describe: AsyncParsableCommand {
             if let phase = o.value[path: ["status", "phase"]]?.stringValue { field("Status", phase) }
             if let node = o.value[path: ["spec", "nodeName"]]?.stringValue { field("Node", node) }
             if let ip = o.value[path: ["status", "podIP"]]?.stringValue { field("IP", ip) }
+            if o.kind == "Pod" { lines += Self.containerSections(o) }
             let conditions = o.value[path: ["status", "conditions"]]?.arrayValue ?? []
             if !conditions.isEmpty {
                 lines.append("Conditions:")
@@ -80,5 +81,45 @@ struct Describe: AsyncParsableCommand {
             lines.append(contentsOf: Table.format(history).split(separator: "\n").map { "  " + $0 })
             print(lines.joined(separator: "\n"))
         }
+    }
+}
+
+extension Describe {
+    /// kubectl's Init Containers and Containers sections: each container's image, state (with
+    /// its reason, exit code and times), last state, readiness and restart count.
+    static func containerSections(_ pod: Unstructured) -> [String] {
+        var lines: [String] = []
+        for (section, specKey, statusKey) in [("Init Containers", "initContainers", "initContainerStatuses"),
+                                              ("Containers", "containers", "containerStatuses")] {
+            let containers = pod.value[path: ["spec", specKey]]?.arrayValue ?? []
+            guard !containers.isEmpty else { continue }
+            let statuses = pod.value[path: ["status", statusKey]]?.arrayValue ?? []
+            lines.append("\(section):")
+            for container in containers {
+                let name = container["name"]?.stringValue ?? ""
+                let status = statuses.first { $0["name"]?.stringValue == name }
+                func line(_ label: String, _ value: String, indent: Int = 4) {
+                    lines.append(String(repeating: " ", count: indent) + (label + ":").padding(toLength: 20 - indent, withPad: " ", startingAt: 0) + value)
+                }
+                func state(_ label: String, _ state: JSONValue?) {
+                    guard let state, let (kind, detail) = state.objectValue?.entries.first else {
+                        line(label, "Waiting")
+                        return
+                    }
+                    line(label, kind.prefix(1).uppercased() + kind.dropFirst())
+                    for (key, title) in [("reason", "Reason"), ("message", "Message"), ("exitCode", "Exit Code"),
+                                         ("startedAt", "Started"), ("finishedAt", "Finished")] {
+                        if let value = detail[key] { line(title, value.stringValue ?? value.intValue.map(String.init) ?? "", indent: 6) }
+                    }
+                }
+                lines.append("  \(name):")
+                line("Image", container["image"]?.stringValue ?? "")
+                state("State", status?["state"])
+                if let last = status?["lastState"], last.objectValue?.isEmpty == false { state("Last State", last) }
+                line("Ready", status?["ready"]?.boolValue == true ? "True" : "False")
+                line("Restart Count", String(status?["restartCount"]?.intValue ?? 0))
+            }
+        }
+        return lines
     }
 }

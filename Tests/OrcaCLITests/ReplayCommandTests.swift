@@ -100,6 +100,14 @@ struct ReplayCommandTests {
         let crash = dir.sub("crash")
         #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("crash-backoff.yaml").path, "--data", crash]).status == 0)
         #expect(try rows(crash, "pods", "crasher").last?.dropFirst(3).prefix(3) == ["5", "(84s", "ago)"])
+        // describe's Containers section, as kubectl's: state, last state, restarts.
+        let described = try run("orca", ["describe", "pod", "crasher", "--data", crash]).stdout.split(separator: "\n").map(String.init)
+        let containers = try #require(described.firstIndex(of: "Containers:"))
+        #expect(Array(described[(containers + 1)...].prefix(12)) == [
+            "  app:", "    Image:          busybox", "    State:          Running", "      Started:      2026-01-01T00:02:56Z",
+            "    Last State:     Terminated", "      Reason:       Error", "      Exit Code:    1", "      Started:      2026-01-01T00:01:31Z",
+            "      Finished:     2026-01-01T00:01:36Z", "    Ready:          True", "    Restart Count:  5", "Conditions:",
+        ])
         // STATUS as kubectl derives it: a gated pod, an unfinished init container.
         let gated = dir.sub("gated")
         #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("scheduling-gates.yaml").path, "--data", gated]).status == 0)
