@@ -160,8 +160,9 @@ public enum SimulatedNodes {
     }
 
     /// A node as it registers: `base` (at least `metadata.name`) completed with the kubelet's
-    /// labels (hostname, OS and architecture, also under their beta names) and the zone label, the pod CIDR of its index, default capacity and allocatable, addresses,
-    /// and — when it has a kubelet — the healthy conditions (heartbeat `now`) and node info.
+    /// labels (hostname, OS and architecture, also under their beta names) and the zone label,
+    /// the pod CIDR of its index, default capacity and allocatable, addresses, and — when it has
+    /// a kubelet — the healthy conditions (heartbeat `now`) and node info.
     /// What a scenario's `nodes:` and `orca run --nodes` create.
     public static func manifest(_ base: JSONValue, index: Int, now: Timestamp, kubelet: Bool) -> JSONValue {
         var node = base

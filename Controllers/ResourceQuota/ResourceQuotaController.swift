@@ -102,11 +102,8 @@ public struct ResourceQuotaController: Reconciler {
                 let resource = String(name.dropFirst("count/".count))
                 guard let kind = ResourceKind.builtIn.first(where: { $0.groupResource == resource })?.kind else { continue }
                 used[name] = .string(String(count(kind)))
-            } else if name.hasPrefix("requests.") || name.hasPrefix("limits.") || ["cpu", "memory", "ephemeral-storage"].contains(name) {
-                let isLimit = name.hasPrefix("limits.")
-                let resource = isLimit ? String(name.dropFirst("limits.".count))
-                    : name.hasPrefix("requests.") ? String(name.dropFirst("requests.".count)) : name
-                let total = counting.reduce(Int64(0)) { $0 + PodResources.amount(.object($1.raw["spec"]?.objectValue ?? [:]), resource: resource, limits: isLimit) }
+            } else if let (resource, limits) = PodResources.quotaResource(name) {
+                let total = counting.reduce(Int64(0)) { $0 + PodResources.amount($1.raw["spec"], resource: resource, limits: limits) }
                 used[name] = .string(Quantity.format(milli: total, like: limitText))
             }
         }

@@ -206,9 +206,8 @@ extension Store {
             var missing = Set<String>()
             let containers = (spec?["containers"]?.arrayValue ?? []) + (spec?["initContainers"]?.arrayValue ?? [])
             for name in hard.keys where Self.constrainedQuotaResources.contains(name) {
-                let (section, resource) = name.hasPrefix("limits.") ? ("limits", String(name.dropFirst(7)))
-                    : ("requests", name.hasPrefix("requests.") ? String(name.dropFirst(9)) : name)
-                if containers.contains(where: { $0[path: ["resources", section, resource]] == nil }) { missing.insert(name) }
+                guard let (resource, limits) = PodResources.quotaResource(name) else { continue }
+                if containers.contains(where: { $0[path: ["resources", limits ? "limits" : "requests", resource]] == nil }) { missing.insert(name) }
             }
             if !missing.isEmpty {
                 throw StoreError.forbidden("Pod", pod.name, "failed quota: \(quota.name): must specify \(missing.sorted().joined(separator: ","))")
@@ -219,10 +218,8 @@ extension Store {
                 let sample = limit.stringValue ?? limit.intValue.map(String.init) ?? ""
                 if name == "pods" || name == "count/pods" {
                     requested.append((name, 1000, sample))
-                } else if name.hasPrefix("requests.") || name.hasPrefix("limits.") || ["cpu", "memory", "ephemeral-storage"].contains(name) {
-                    let isLimit = name.hasPrefix("limits.")
-                    let resource = isLimit ? String(name.dropFirst(7)) : name.hasPrefix("requests.") ? String(name.dropFirst(9)) : name
-                    let amount = PodResources.amount(spec, resource: resource, limits: isLimit)
+                } else if let (resource, limits) = PodResources.quotaResource(name) {
+                    let amount = PodResources.amount(spec, resource: resource, limits: limits)
                     if amount > 0 { requested.append((name, amount, sample)) }
                 }
             }
@@ -230,12 +227,10 @@ extension Store {
             for (name, amount, sample) in requested.sorted(by: { $0.0 < $1.0 }) {
                 guard let limit = Quantity(sample)?.milliValue else { continue }
                 let used: Int64
-                if name == "pods" || name == "count/pods" {
-                    used = Int64(try countingPods().count) * 1000
+                if let (resource, limits) = PodResources.quotaResource(name) {
+                    used = try countingPods().reduce(Int64(0)) { $0 + PodResources.amount($1["spec"], resource: resource, limits: limits) }
                 } else {
-                    let isLimit = name.hasPrefix("limits.")
-                    let resource = isLimit ? String(name.dropFirst(7)) : name.hasPrefix("requests.") ? String(name.dropFirst(9)) : name
-                    used = try countingPods().reduce(Int64(0)) { $0 + PodResources.amount($1["spec"], resource: resource, limits: isLimit) }
+                    used = Int64(try countingPods().count) * 1000
                 }
                 if used + amount > limit {
                     exceeded.append((name, Quantity.format(milli: amount, like: sample), Quantity.format(milli: used, like: sample), sample))

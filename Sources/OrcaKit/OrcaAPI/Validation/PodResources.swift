@@ -1,5 +1,14 @@
 /// What a pod asks for, as Kubernetes' quota and scheduler count it.
 public enum PodResources {
+    /// The pod resource a ResourceQuota name accounts for, and whether as limits: `requests.cpu`
+    /// and a bare `cpu`, `memory` or `ephemeral-storage` are requests, `limits.memory` limits; nil
+    /// for names pods do not count this way (`pods`, `count/services`, `services.loadbalancers`…).
+    public static func quotaResource(_ name: String) -> (resource: String, limits: Bool)? {
+        if name.hasPrefix("limits.") { return (String(name.dropFirst("limits.".count)), true) }
+        if name.hasPrefix("requests.") { return (String(name.dropFirst("requests.".count)), false) }
+        return ["cpu", "memory", "ephemeral-storage"].contains(name) ? (name, false) : nil
+    }
+
     /// How much of `resource` the pod `spec` requests (or, with `limits`, is limited to), in
     /// milli-units: the larger of its containers' sum and any one init container's
     /// (`PodRequests`/`PodLimits`).
