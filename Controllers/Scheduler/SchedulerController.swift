@@ -3,8 +3,9 @@ public import Orca
 /// kube-scheduler, reduced to what a simulation needs: binds each pending pod to a feasible node
 /// (see ``Scheduling``); when none fits, preempts lower-priority pods for it (see
 /// ``Preemption``) and nominates it to their node, or marks it `PodScheduled=False`, reason
-/// `Unschedulable`, with Kubernetes' message. Unschedulable pods are retried whenever a node
-/// changes, a bound pod goes away, or the pod itself changes other than in its status.
+/// `Unschedulable`, with Kubernetes' message and a `FailedScheduling` event for every failed
+/// attempt. When a pod is tried again — after a cluster event one of the plugins that rejected
+/// it registered for, its back-off, or five minutes — is ``SchedulingQueue``'s.
 public struct SchedulerController: Reconciler {
     public typealias Object = Pod
     public static let name = "scheduler"
@@ -15,10 +16,15 @@ public struct SchedulerController: Reconciler {
 
     /// Nodes and what is bound to them, kept from this scheduler's informer events.
     let cache = SchedulerCache()
+    /// When each pod that failed is tried again.
+    let queue = SchedulingQueue()
 
     public init() {}
 
-    public func observe(_ event: InformerEvent, context: ObserveContext) { cache.observe(event) }
+    public func observe(_ event: InformerEvent, context: ObserveContext) {
+        cache.observe(event)
+        queue.observe(event, now: context.clock.now())
+    }
 
     public static var configuration: ControllerConfiguration {
         ControllerConfiguration(
@@ -95,25 +101,22 @@ public struct SchedulerController: Reconciler {
         let pods = context.snapshot("Pod")
         guard let record = pods.get(namespace: request.namespace, name: request.name), Self.isPending(record),
               let pod = Pod(record.object) else { return .done }
+        if case .wait(let delay) = queue.verdict(for: record.key, now: context.now) { return .requeue(after: delay) }
         let events = context.events.reporting(as: Self.schedulerName)
         switch cache.decide(pod, key: record.key) {
         case .bind(let node):
             try await context.client.bind(podNamespace: request.namespace, podName: request.name, nodeName: node)
             cache.assume(pod: record, requests: Scheduling.requests(pod), on: node)
+            queue.scheduled(record.key)
             await events.record(record, reason: "Scheduled", action: "Binding",
                                 message: "Successfully assigned \(request.namespace)/\(request.name) to \(node)")
-        case .unschedulable(let fitMessage):
+        case .unschedulable(let fitMessage, let plugins):
             // PostFilter: DefaultPreemption. When it finds room, the victims go and the pod is
             // nominated to their node; otherwise its reasons join the message.
             var message = fitMessage
             var nominated = pod.status.raw["nominatedNodeName"]?.stringValue
             if cache.nodeCount > 0 {
                 switch cache.preemption(for: pod, key: record.key) {
-                case .none(Preemption.victimsTerminating):
-                    // Nominated, and its victims are still going: it waits for them. (kube-scheduler,
-                    // were it to retry the pod now, would report that reason; Orca keeps the
-                    // condition its preemption wrote, so a repeated reconcile writes nothing.)
-                    return .done
                 case .none(let reasons):
                     message += " preemption: " + reasons
                 case .preempt(let node, let victims):
@@ -128,7 +131,12 @@ public struct SchedulerController: Reconciler {
             var conditions = updated.status.conditions
             let existing = conditions[type: "PodScheduled"]
             let sameNomination = nominated == pod.status.raw["nominatedNodeName"]?.stringValue
-            if existing?.status == "False", existing?.reason == "Unschedulable", existing?.message == message, sameNomination { return .done }
+            // handleSchedulingFailure: an event for every failed attempt, the status only when it changes.
+            let retry = queue.failed(record.key, plugins: plugins, now: context.now)
+            if existing?.status == "False", existing?.reason == "Unschedulable", existing?.message == message, sameNomination {
+                await events.record(record, type: "Warning", reason: "FailedScheduling", action: "Scheduling", message: message)
+                return .requeue(after: retry)
+            }
             let since = existing?.status == "False" ? existing?.lastTransitionTime : nil
             let condition = Condition.pod(type: "PodScheduled", status: "False", reason: "Unschedulable", message: message,
                                           lastTransitionTime: since ?? Timestamp(seconds: context.now.seconds))
@@ -141,6 +149,7 @@ public struct SchedulerController: Reconciler {
             if let nominated { updated.status.raw["nominatedNodeName"] = .string(nominated) }
             try await context.client.updateStatus(updated)
             await events.record(record, type: "Warning", reason: "FailedScheduling", action: "Scheduling", message: message)
+            return .requeue(after: retry)
         }
         return .done
     }

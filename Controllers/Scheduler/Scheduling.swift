@@ -11,9 +11,35 @@ public import Orca
 public enum Scheduling {
     public enum Decision: Sendable, Equatable {
         case bind(node: String)
-        /// No node fits; the message is kube-scheduler's `FitError` text.
-        case unschedulable(message: String)
+        /// No node fits; the message is kube-scheduler's `FitError` text, `plugins` the filter
+        /// plugins that rejected some node (none when there are no nodes).
+        case unschedulable(message: String, plugins: Set<Plugin>)
     }
+
+    /// The filter plugins of kube-scheduler's default profile that Orca runs, in their order.
+    public enum Plugin: String, Sendable, Hashable, CaseIterable {
+        case nodeUnschedulable = "NodeUnschedulable"
+        case taintToleration = "TaintToleration"
+        case nodeAffinity = "NodeAffinity"
+        case nodeResourcesFit = "NodeResourcesFit"
+
+        /// The plugin that gives a ``Scheduling/filter(_:_:)`` reason.
+        public init(reason: String) {
+            if reason == Scheduling.unschedulableReason {
+                self = .nodeUnschedulable
+            } else if reason.hasPrefix(Scheduling.untoleratedTaintReason) {
+                self = .taintToleration
+            } else if reason == Scheduling.affinityReason {
+                self = .nodeAffinity
+            } else {
+                self = .nodeResourcesFit
+            }
+        }
+    }
+
+    static let unschedulableReason = "node(s) were unschedulable"
+    static let untoleratedTaintReason = "node(s) had untolerated taint"
+    static let affinityReason = "node(s) didn't match Pod's node affinity/selector"
 
     /// What the scheduler needs to know about one node: the node, with the fields the filters
     /// read parsed once, and the non-terminal pods bound to it (terminating ones still hold their
@@ -62,7 +88,7 @@ public enum Scheduling {
     /// Picks the first feasible node of `nodes`, which come fewest pods first, then by name; only
     /// when none fits are all `total` nodes visited, to build the message.
     public static func decide(_ pod: Pod, inPreferenceOrder nodes: some Sequence<NodeInfo>, total: Int) -> Decision {
-        guard total > 0 else { return .unschedulable(message: "no nodes available to schedule pods") }
+        guard total > 0 else { return .unschedulable(message: "no nodes available to schedule pods", plugins: []) }
         let wanted = requests(pod)
         var reasons: [String: Int] = [:]
         for info in nodes {
@@ -71,7 +97,8 @@ public enum Scheduling {
             for reason in failures { reasons[reason, default: 0] += 1 }
         }
         let parts = reasons.map { "\($0.value) \($0.key)" }.sorted()
-        return .unschedulable(message: "0/\(total) nodes are available: \(parts.joined(separator: ", ")).")
+        return .unschedulable(message: "0/\(total) nodes are available: \(parts.joined(separator: ", ")).",
+                              plugins: Set(reasons.keys.map(Plugin.init(reason:))))
     }
 
     /// The reasons `info`'s node cannot take `pod` (empty when it can).
@@ -81,13 +108,13 @@ public enum Scheduling {
         let tolerations = pod.spec.tolerations
         if info.unschedulable,
            !tolerates(tolerations, key: "node.kubernetes.io/unschedulable", value: "", effect: "NoSchedule") {
-            return ["node(s) were unschedulable"]
+            return [unschedulableReason]
         }
         for taint in info.taints where !tolerations.tolerate(taint) {
-            return ["node(s) had untolerated taint {\(taint.key ?? ""): \(taint.value ?? "")}"]
+            return ["\(untoleratedTaintReason) {\(taint.key ?? ""): \(taint.value ?? "")}"]
         }
         if !matchesNodeSelectorAndAffinity(pod, info.node) {
-            return ["node(s) didn't match Pod's node affinity/selector"]
+            return [affinityReason]
         }
         return insufficientResources(wanted, info)
     }

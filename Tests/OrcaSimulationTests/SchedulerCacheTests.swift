@@ -70,7 +70,8 @@ struct SchedulerCacheTests {
         #expect(names(cache) == ["node-1:1"])
         #expect(cache.decide(try #require(Pod(Self.pod("b")))) == .bind(node: "node-1"))
         cache.assume(pod: log.record(.added, Self.pod("b")), requests: ["cpu": 500], on: "node-1")
-        #expect(cache.decide(try #require(Pod(Self.pod("c")))) == .unschedulable(message: "0/1 nodes are available: 1 Insufficient cpu."))
+        #expect(cache.decide(try #require(Pod(Self.pod("c")))) == .unschedulable(message: "0/1 nodes are available: 1 Insufficient cpu.",
+                                                                                   plugins: [.nodeResourcesFit]))
     }
 
     @Test("a node that goes away and comes back keeps counting the pods still bound to it; taints filter")
@@ -83,7 +84,7 @@ struct SchedulerCacheTests {
         cache.observe(.deleted(log.record(.deleted, Self.node("node-1")), finalStateUnknown: false))
         #expect(names(cache) == ["node-2:0"])
         #expect(cache.decide(try #require(Pod(Self.pod("x")))) == .unschedulable(
-            message: "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: x}."))
+            message: "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: x}.", plugins: [.taintToleration]))
         cache.observe(.added(log.record(.added, Self.node("node-1")), initialList: false))
         #expect(names(cache) == ["node-2:0", "node-1:1"])
         #expect(cache.decide(try #require(Pod(Self.pod("y")))) == .bind(node: "node-1"))
@@ -98,7 +99,8 @@ struct SchedulerCacheTests {
         cache.observe(.added(log.record(.added, Self.pod("old", node: "node-1", priority: 10, startTime: "2026-01-01T00:00:00Z")), initialList: false))
         cache.observe(.added(log.record(.added, Self.pod("young", node: "node-1", priority: 10, startTime: "2026-01-01T00:00:05Z")), initialList: false))
         let low = try #require(Pod(Self.pod("low", priority: 10)))
-        #expect(cache.decide(low) == .unschedulable(message: "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: x}."))
+        #expect(cache.decide(low) == .unschedulable(message: "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: x}.",
+                                                      plugins: [.nodeResourcesFit, .taintToleration]))
         // The same priority preempts nothing; the tainted node is beyond help.
         #expect(cache.preemption(for: low) == .none(message: "0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling."))
         // A higher priority evicts just enough: the younger pod goes, the older is reprieved.
