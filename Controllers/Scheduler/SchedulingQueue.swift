@@ -148,7 +148,7 @@ public final class SchedulingQueue: Sendable {
     }
 
     /// `calculateBackoffDuration`: 1 s, doubled for every attempt after the first, at most 10 s.
-    static func backoff(attempts: Int) -> Duration {
+    public static func backoff(attempts: Int) -> Duration {
         var duration = initialBackoff
         var i = 1
         while i < attempts, duration < maxBackoff {
@@ -159,7 +159,7 @@ public final class SchedulingQueue: Sendable {
     }
 
     /// The first tick (`start` + k·`period`) at or after `time` — strictly after it when `strictly`.
-    static func tick(after time: Timestamp, strictly: Bool, period: Duration, from start: Timestamp) -> Timestamp {
+    public static func tick(after time: Timestamp, strictly: Bool, period: Duration, from start: Timestamp) -> Timestamp {
         let p = period.components.seconds * 1_000_000_000 + period.components.attoseconds / 1_000_000_000
         let offset = time.nanoseconds - start.nanoseconds
         guard offset >= 0 else { return start }

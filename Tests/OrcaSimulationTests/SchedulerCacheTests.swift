@@ -146,4 +146,44 @@ struct SchedulerCacheTests {
         guard case .preempt(let halfNode, let halfVictims) = cache.preemption(for: half) else { Issue.record("expected a preemption"); return }
         #expect(halfNode == "c" && halfVictims.map(\.key.name) == ["c2"])
     }
+
+    @Test("the scheduling queue: back-off 1, 2, 4, 8, 10 s; ticks from the start; a pod moves only for its plugins' events, or after 5 minutes")
+    func schedulingQueue() throws {
+        #expect((1...6).map { SchedulingQueue.backoff(attempts: $0) } == [1, 2, 4, 8, 10, 10].map { Duration.seconds($0) })
+        let start = Timestamp(seconds: 100)
+        #expect(SchedulingQueue.tick(after: Timestamp(seconds: 400), strictly: true, period: .seconds(30), from: start) == Timestamp(seconds: 430))
+        #expect(SchedulingQueue.tick(after: Timestamp(seconds: 400), strictly: false, period: .seconds(30), from: start) == Timestamp(seconds: 400))
+        #expect(SchedulingQueue.tick(after: Timestamp(nanoseconds: 100_500_000_000), strictly: false, period: .seconds(1), from: start)
+                    == Timestamp(seconds: 101))
+
+        let queue = SchedulingQueue()
+        let log = Log()
+        let at = { (seconds: Int64) in Timestamp(seconds: 100 + seconds) }
+        queue.observe(.added(log.record(.added, Self.node("node-1", taint: true)), initialList: true), now: at(0))
+        let pending = log.record(.added, Self.pod("p", cpu: "4"))
+        queue.observe(.added(pending, initialList: true), now: at(0))
+        #expect(queue.verdict(for: pending.key, now: at(0)) == .attempt)
+        // Rejected by NodeResourcesFit only, at 0 s: its 5-minute flush is the 330 s tick.
+        #expect(queue.failed(pending.key, plugins: [.nodeResourcesFit], now: at(0)) == .seconds(330))
+        #expect(queue.verdict(for: pending.key, now: at(20)) == .wait(.seconds(310)))
+        // A node's condition (a heartbeat) wakes nobody; its allocatable wakes NodeResourcesFit.
+        var ready = Self.node("node-1", taint: true)
+        ready[path: ["status", "conditions"]] = [["type": "Ready", "status": "True"]]
+        queue.observe(.updated(old: log.record(.added, Self.node("node-1", taint: true)), new: log.record(.modified, ready)), now: at(20))
+        #expect(queue.verdict(for: pending.key, now: at(20)) == .wait(.seconds(310)))
+        queue.observe(.updated(old: log.record(.modified, ready), new: log.record(.modified, Self.node("node-1", cpu: "8", taint: true))),
+                      now: at(20))
+        #expect(queue.verdict(for: pending.key, now: at(20)) == .attempt)
+        // Failed again at 20 s (second attempt): a bound pod going away moves it, held by its 2 s back-off.
+        _ = queue.failed(pending.key, plugins: [.nodeResourcesFit, .taintToleration], now: at(20))
+        let bound = log.record(.added, Self.pod("b", node: "node-1"))
+        queue.observe(.deleted(bound, finalStateUnknown: false), now: at(21))
+        #expect(queue.verdict(for: pending.key, now: at(21)) == .wait(.seconds(1)))
+        #expect(queue.verdict(for: pending.key, now: at(22)) == .attempt)
+        // Once bound, it is forgotten.
+        queue.scheduled(pending.key)
+        #expect(queue.verdict(for: pending.key, now: at(22)) == .attempt)
+        // No plugin (no nodes): straight to back-off.
+        #expect(queue.failed(pending.key, plugins: [], now: at(30)) == .seconds(1))
+    }
 }
