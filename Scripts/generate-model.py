@@ -101,6 +101,18 @@ VIEWS = [
     ("ReplicaSetStatus", None, "A ReplicaSet's status.", [
         ("replicas", "i"), ("fullyLabeledReplicas", "i"), ("readyReplicas", "i"), ("availableReplicas", "i"),
         ("observedGeneration", "i"), ("conditions", "[Condition]")]),
+    ("Deployment", ("apps/v1", "Deployment"), "A Deployment.", [("spec", "DeploymentSpec"), ("status", "DeploymentStatus")]),
+    ("DeploymentSpec", None, "A Deployment's spec.", [
+        ("replicas", "i"), ("selector", "LabelSelectorSpec"), ("template", "PodTemplateSpec"),
+        ("strategy", "DeploymentStrategy"), ("minReadySeconds", "i"), ("revisionHistoryLimit", "i"), ("paused", "b"),
+        ("progressDeadlineSeconds", "i")]),
+    ("DeploymentStrategy", None, "`RollingUpdate` (with its limits) or `Recreate`.", [
+        ("type", "s"), ("rollingUpdate", "RollingUpdateDeployment?")]),
+    ("RollingUpdateDeployment", None, "Rolling update limits of a Deployment.", [
+        ("maxUnavailable", "ios"), ("maxSurge", "ios")]),
+    ("DeploymentStatus", None, "A Deployment's status.", [
+        ("observedGeneration", "i"), ("replicas", "i"), ("updatedReplicas", "i"), ("readyReplicas", "i"),
+        ("availableReplicas", "i"), ("unavailableReplicas", "i"), ("conditions", "[Condition]"), ("collisionCount", "i")]),
     ("Job", ("batch/v1", "Job"), "A Job.", [("spec", "JobSpec"), ("status", "JobStatus")]),
     ("JobSpec", None, "A Job's spec (podFailurePolicy and successPolicy are kept as written; read them from `raw`).", [
         ("parallelism", "i"), ("completions", "i"), ("activeDeadlineSeconds", "i"), ("backoffLimit", "i"),

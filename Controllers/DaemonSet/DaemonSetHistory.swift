@@ -4,26 +4,9 @@ public import Orca
 /// named `<ds>-<hash>`, labelled `controller-revision-hash: <hash>`, holding the patch that
 /// restores the template; the current one has the highest revision.
 public enum DaemonSetHistory {
-    /// The characters `rand.SafeEncodeString` maps bytes to (no vowels, no confusable digits).
-    static let alphanums = Array("bcdfghjklmnpqrstvwxz2456789".utf8)
-
-    /// `controller.ComputeHash`: FNV-32a of the template (its canonical JSON, keys sorted, where
-    /// upstream hashes the Go structure) and the collision count, printed in decimal and encoded
-    /// with `SafeEncodeString`.
+    /// `controller.ComputeHash` (``TemplateHash/compute(_:collisionCount:)``).
     public static func hash(template: PodTemplateSpec, collisionCount: Int?) -> String {
-        var h: UInt32 = 2_166_136_261
-        func feed(_ bytes: some Sequence<UInt8>) {
-            for b in bytes {
-                h ^= UInt32(b)
-                h = h &* 16_777_619
-            }
-        }
-        feed(canonical(.object(template.raw)).jsonString().utf8)
-        if let collisionCount {
-            let c = UInt32(truncatingIfNeeded: collisionCount)
-            feed([UInt8(c & 0xFF), UInt8((c >> 8) & 0xFF), UInt8((c >> 16) & 0xFF), UInt8(c >> 24), 0, 0, 0, 0])
-        }
-        return String(decoding: String(h).utf8.map { alphanums[Int($0) % alphanums.count] }, as: UTF8.self)
+        TemplateHash.compute(template, collisionCount: collisionCount)
     }
 
     /// `getPatch`: `{"spec":{"template":{…,"$patch":"replace"}}}` with every key sorted, as Go's
@@ -40,17 +23,7 @@ public enum DaemonSetHistory {
         return canonical(data) == patch(ds)
     }
 
-    /// A copy with every object's keys in sorted order.
-    static func canonical(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .object(let object):
-            return .object(JSONObject(entries: object.entries.sorted { $0.key < $1.key }.map { ($0.key, canonical($0.value)) }))
-        case .array(let items):
-            return .array(items.map(canonical))
-        default:
-            return value
-        }
-    }
+    static func canonical(_ value: JSONValue) -> JSONValue { TemplateHash.canonical(value) }
 
     /// The revision to create for the DaemonSet's current template (`snapshot`).
     public static func revision(for ds: DaemonSet, number: Int, owner: OwnerReference) -> ControllerRevision {

@@ -206,7 +206,7 @@ public enum GarbageCollectorKinds {
     /// The metadata whose change can make an object collectable or affect its dependents.
     static let ownershipFields: [[String]] = [["metadata", "ownerReferences"], ["metadata", "deletionTimestamp"], ["metadata", "finalizers"]]
 
-    public static let all = ["Pod", "ReplicaSet", "DaemonSet", "Job", "ControllerRevision", "Service", "Endpoints", "Node", "Lease"]
+    public static let all = ["Pod", "ReplicaSet", "Deployment", "DaemonSet", "Job", "ControllerRevision", "Service", "Endpoints", "Node", "Lease"]
 
     /// The index, on each collected kind's informer, of every owner reference's UID.
     public static let ownerIndex = "gc.ownerUID"
@@ -216,6 +216,7 @@ public enum GarbageCollectorKinds {
     public static func install(into manager: ControllerManager) -> [Controller] {
         [manager.register(GarbageCollector<Pod>()),
          manager.register(GarbageCollector<ReplicaSet>()),
+         manager.register(GarbageCollector<Deployment>()),
          manager.register(GarbageCollector<DaemonSet>()),
          manager.register(GarbageCollector<Job>()),
          manager.register(GarbageCollector<ControllerRevision>()),

@@ -187,6 +187,7 @@ extension Scenario {
     static let controllerAliases = ["endpoints": "endpoint", "endpoints-controller": "endpoint", "taint-eviction": "taint-eviction-controller",
                                     "node-lifecycle": "nodelifecycle", "node-lifecycle-controller": "nodelifecycle",
                                     "job-controller": "job", "replicaset-controller": "replicaset",
+                                    "deployment-controller": "deployment", "deployments": "deployment",
                                     "daemonset-controller": "daemonset", "daemonsets": "daemonset",
                                     "resource-quota": "resourcequota", "resourcequota-controller": "resourcequota"]
 

@@ -8,6 +8,7 @@ import KubeletSimulator
 import NodeLifecycleController
 import PodGCController
 import ReplicaSetController
+import DeploymentController
 import SchedulerController
 import TaintEvictionController
 import ResourceQuotaController
@@ -33,7 +34,7 @@ public final class Simulation: Sendable {
     let targetCandidateCache = Mutex<(seq: UInt64, lists: [String: TargetCandidates])>((0, [:]))
 
     /// The controllers a simulation runs, in the fixed order they are drained.
-    public static let controllerOrder = ["replicaset", "job", "daemonset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
+    public static let controllerOrder = ["deployment", "replicaset", "job", "daemonset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
                                          "taint-eviction-controller", "endpoint", "garbagecollector", "podgc", "ttl-after-finished",
                                          "resourcequota"]
 
@@ -51,6 +52,7 @@ public final class Simulation: Sendable {
         kubelets = Kubelets()
         var controllers: [String: Controller] = [:]
         let enabled = { (name: String) in !config.disabled.contains(name) }
+        if enabled("deployment") { controllers["deployment"] = manager.register(DeploymentController()) }
         if enabled("replicaset") { controllers["replicaset"] = manager.register(ReplicaSetController(clock: clock)) }
         if enabled("job") {
             controllers["job"] = manager.register(JobController(clock: clock))

@@ -15,6 +15,7 @@ import NodeLifecycleController
 import TaintEvictionController
 import PodGCController
 import ReplicaSetController
+import DeploymentController
 import SchedulerController
 import ResourceQuotaController
 import TTLAfterFinishedController
@@ -24,6 +25,8 @@ enum Catalog {
     static let registry = ControllerRegistry([
         ControllerDescriptor({ ReplicaSetController(clock: SystemClock()) },
                              summary: "keeps spec.replicas pods of each ReplicaSet (adopts, releases, creates, deletes)"),
+        ControllerDescriptor({ DeploymentController() },
+                             summary: "rolls Deployments out through ReplicaSets (RollingUpdate, Recreate, proportional scaling, history)"),
         ControllerDescriptor(name: "job",
                              summary: "runs Jobs to completion (parallelism, Indexed, back-off, deadline, suspend, pod failure policy)",
                              install: { [$0.register(JobController(clock: SystemClock())), $0.register(JobOrphanFinalizerController())] }),

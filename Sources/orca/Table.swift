@@ -54,6 +54,20 @@ enum Table {
             for o in objects {
                 rows.append([o.name, int(o, ["spec", "replicas"]), int(o, ["status", "replicas"]), int(o, ["status", "readyReplicas"]), age(o)])
             }
+        case "Deployment":
+            header = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"] + (wide ? ["CONTAINERS", "IMAGES", "SELECTOR"] : [])
+            for o in objects {
+                let ready = "\(o.value[path: ["status", "readyReplicas"]]?.intValue ?? 0)/\(o.value[path: ["spec", "replicas"]]?.intValue ?? 0)"
+                var row = [o.name, ready, int(o, ["status", "updatedReplicas"]), int(o, ["status", "availableReplicas"]), age(o)]
+                if wide {
+                    let containers = o.value[path: ["spec", "template", "spec", "containers"]]?.arrayValue ?? []
+                    let selector = (o.value[path: ["spec", "selector", "matchLabels"]]?.objectValue ?? [:])
+                        .map { "\($0.key)=\($0.value.stringValue ?? "")" }.sorted().joined(separator: ",")
+                    row += [containers.compactMap { $0["name"]?.stringValue }.joined(separator: ","),
+                            containers.compactMap { $0["image"]?.stringValue }.joined(separator: ","), selector.isEmpty ? "<none>" : selector]
+                }
+                rows.append(row)
+            }
         case "DaemonSet":
             header = ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"]
             for o in objects {

@@ -156,6 +156,9 @@ extension Store {
             next = old
             next.value["status"] = submitted.value["status"]
             if kind.kind == "Job" { Defaults.defaultJobLabels(&next.value) }
+            // deploymentStatusStrategy keeps only spec and labels: the Deployment controller
+            // writes its revision annotation with the status.
+            if kind.kind == "Deployment" { next.value[path: ["metadata", "annotations"]] = submitted.value[path: ["metadata", "annotations"]] }
         case .main:
             next = submitted
             Defaults.apply(to: &next.value, kind: kind)
@@ -237,13 +240,13 @@ extension Store {
     }
 
     static func hasStatusSubresource(_ kind: ResourceKind) -> Bool {
-        ["Pod", "Node", "Namespace", "Service", "ResourceQuota", "ReplicaSet", "DaemonSet", "Job"].contains(kind.kind)
+        ["Pod", "Node", "Namespace", "Service", "ResourceQuota", "ReplicaSet", "DaemonSet", "Deployment", "Job"].contains(kind.kind)
     }
 
     /// Fields Kubernetes does not let an update change.
     static func immutableFieldErrors(old: JSONValue, new: JSONValue, kind: ResourceKind) -> [FieldError] {
         switch kind.kind {
-        case "ReplicaSet", "DaemonSet":
+        case "ReplicaSet", "DaemonSet", "Deployment":
             if old[path: ["spec", "selector"]] != new[path: ["spec", "selector"]] {
                 return [.invalid("spec.selector", new[path: ["spec", "selector"]], "field is immutable")]
             }

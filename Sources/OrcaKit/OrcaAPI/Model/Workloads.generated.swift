@@ -32,6 +32,60 @@ public struct ReplicaSetStatus: JSONView {
     public var conditions: [Condition] { get { list("conditions") } set { setList("conditions", newValue) } }
 }
 
+/// A Deployment.
+public struct Deployment: ResourceView {
+    public static let apiVersion = "apps/v1"
+    public static let kind = "Deployment"
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var spec: DeploymentSpec { get { view("spec") } set { setView("spec", newValue) } }
+    public var status: DeploymentStatus { get { view("status") } set { setView("status", newValue) } }
+}
+
+/// A Deployment's spec.
+public struct DeploymentSpec: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var replicas: Int? { get { get("replicas") } set { set("replicas", newValue) } }
+    public var selector: LabelSelectorSpec { get { view("selector") } set { setView("selector", newValue) } }
+    public var template: PodTemplateSpec { get { view("template") } set { setView("template", newValue) } }
+    public var strategy: DeploymentStrategy { get { view("strategy") } set { setView("strategy", newValue) } }
+    public var minReadySeconds: Int? { get { get("minReadySeconds") } set { set("minReadySeconds", newValue) } }
+    public var revisionHistoryLimit: Int? { get { get("revisionHistoryLimit") } set { set("revisionHistoryLimit", newValue) } }
+    public var paused: Bool? { get { get("paused") } set { set("paused", newValue) } }
+    public var progressDeadlineSeconds: Int? { get { get("progressDeadlineSeconds") } set { set("progressDeadlineSeconds", newValue) } }
+}
+
+/// `RollingUpdate` (with its limits) or `Recreate`.
+public struct DeploymentStrategy: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var type: String? { get { get("type") } set { set("type", newValue) } }
+    public var rollingUpdate: RollingUpdateDeployment? { get { get("rollingUpdate") } set { set("rollingUpdate", newValue) } }
+}
+
+/// Rolling update limits of a Deployment.
+public struct RollingUpdateDeployment: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var maxUnavailable: IntOrString? { get { get("maxUnavailable") } set { set("maxUnavailable", newValue) } }
+    public var maxSurge: IntOrString? { get { get("maxSurge") } set { set("maxSurge", newValue) } }
+}
+
+/// A Deployment's status.
+public struct DeploymentStatus: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var observedGeneration: Int? { get { get("observedGeneration") } set { set("observedGeneration", newValue) } }
+    public var replicas: Int? { get { get("replicas") } set { set("replicas", newValue) } }
+    public var updatedReplicas: Int? { get { get("updatedReplicas") } set { set("updatedReplicas", newValue) } }
+    public var readyReplicas: Int? { get { get("readyReplicas") } set { set("readyReplicas", newValue) } }
+    public var availableReplicas: Int? { get { get("availableReplicas") } set { set("availableReplicas", newValue) } }
+    public var unavailableReplicas: Int? { get { get("unavailableReplicas") } set { set("unavailableReplicas", newValue) } }
+    public var conditions: [Condition] { get { list("conditions") } set { setList("conditions", newValue) } }
+    public var collisionCount: Int? { get { get("collisionCount") } set { set("collisionCount", newValue) } }
+}
+
 /// A Job.
 public struct Job: ResourceView {
     public static let apiVersion = "batch/v1"

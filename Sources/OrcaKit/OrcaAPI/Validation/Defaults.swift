@@ -14,6 +14,17 @@ public enum Defaults {
         case "ReplicaSet":
             setIfAbsent(&object, ["spec", "replicas"], 1)
             defaultTemplate(&object)
+        case "Deployment":
+            // apps/v1 SetDefaults_Deployment.
+            setIfAbsent(&object, ["spec", "replicas"], 1)
+            setIfAbsent(&object, ["spec", "strategy", "type"], "RollingUpdate")
+            if object[path: ["spec", "strategy", "type"]]?.stringValue == "RollingUpdate" {
+                setIfAbsent(&object, ["spec", "strategy", "rollingUpdate", "maxUnavailable"], "25%")
+                setIfAbsent(&object, ["spec", "strategy", "rollingUpdate", "maxSurge"], "25%")
+            }
+            setIfAbsent(&object, ["spec", "revisionHistoryLimit"], 10)
+            setIfAbsent(&object, ["spec", "progressDeadlineSeconds"], 600)
+            defaultTemplate(&object)
         case "DaemonSet":
             if object[path: ["spec", "updateStrategy", "type"]] == nil {
                 setIfAbsent(&object, ["spec", "updateStrategy", "type"], "RollingUpdate")

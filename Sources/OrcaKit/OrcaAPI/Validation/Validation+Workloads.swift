@@ -13,21 +13,12 @@ extension Validation {
             var errors: [FieldError] = []
             var values: [String: Int] = [:]
             for field in ["maxUnavailable", "maxSurge"] {
-                let path = "spec.updateStrategy.rollingUpdate.\(field)"
                 guard let value = rolling[field], !value.isNull else { continue }
-                if let text = value.stringValue {
-                    guard text.hasSuffix("%"), let percent = Int(text.dropLast()), percent >= 0, text.dropLast().allSatisfy(\.isNumber) else {
-                        errors.append(.invalid(path, value, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"))
-                        continue
-                    }
-                    if percent > 100 { errors.append(.invalid(path, value, "must not be greater than 100%")) }
-                    values[field] = percent
-                } else if let number = value.intValue {
-                    if number < 0 { errors.append(.invalid(path, value, "must be greater than or equal to 0")) }
-                    values[field] = Int(number)
-                } else {
-                    errors.append(.invalid(path, value, "must be an integer or a percentage"))
-                }
+                let path = "spec.updateStrategy.rollingUpdate.\(field)"
+                let (number, fieldErrors) = positiveIntOrPercent(value, path: path)
+                errors += fieldErrors
+                if let number, value.stringValue != nil, number > 100 { errors.append(.invalid(path, value, "must not be greater than 100%")) }
+                values[field] = number
             }
             let hasUnavailable = (values["maxUnavailable"] ?? 0) != 0, hasSurge = (values["maxSurge"] ?? 0) != 0
             if hasUnavailable && hasSurge {
@@ -40,6 +31,72 @@ extension Validation {
         default:
             return [.notSupported("spec.updateStrategy", .string(type), ["RollingUpdate", "OnDelete"])]
         }
+    }
+
+    /// `ValidatePositiveIntOrPercent`: the value (a percentage's number) when it parses, and its errors.
+    static func positiveIntOrPercent(_ value: JSONValue, path: String) -> (Int?, [FieldError]) {
+        if let text = value.stringValue {
+            guard text.hasSuffix("%"), let percent = Int(text.dropLast()), percent >= 0, text.dropLast().allSatisfy(\.isNumber) else {
+                return (nil, [.invalid(path, value, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")])
+            }
+            return (percent, [])
+        }
+        if let number = value.intValue {
+            return (Int(number), number < 0 ? [.invalid(path, value, "must be greater than or equal to 0")] : [])
+        }
+        return (nil, [.invalid(path, value, "must be an integer or a percentage")])
+    }
+
+    /// `ValidateDeploymentSpec`, in its order.
+    static func validateDeploymentSpec(_ v: JSONValue) -> [FieldError] {
+        var errors = nonNegative(v, ["spec", "replicas"])
+        errors += validateSelectorAndTemplate(v, requireSelector: true)
+        if let policy = v[path: ["spec", "template", "spec", "restartPolicy"]]?.stringValue, policy != "Always" {
+            errors.append(.notSupported("spec.template.spec.restartPolicy", .string(policy), ["Always"]))
+        }
+        // ValidateDeploymentStrategy.
+        let strategy = v[path: ["spec", "strategy"]]
+        switch strategy?["type"]?.stringValue ?? "" {
+        case "Recreate":
+            if let rolling = strategy?["rollingUpdate"], !rolling.isNull {
+                errors.append(.forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'"))
+            }
+        case "RollingUpdate":
+            guard let rolling = strategy?["rollingUpdate"], rolling.objectValue != nil else {
+                errors.append(.required("spec.strategy.rollingUpdate", "this should be defaulted and never be nil"))
+                break
+            }
+            var values: [String: Int] = [:]
+            for field in ["maxUnavailable", "maxSurge"] {
+                guard let value = rolling[field], !value.isNull else { continue }
+                let (number, fieldErrors) = positiveIntOrPercent(value, path: "spec.strategy.rollingUpdate.\(field)")
+                errors += fieldErrors
+                values[field] = number
+            }
+            if (values["maxUnavailable"] ?? 0) == 0 && (values["maxSurge"] ?? 0) == 0 {
+                errors.append(.invalid("spec.strategy.rollingUpdate.maxUnavailable", rolling["maxUnavailable"] ?? .int(0),
+                                       "may not be 0 when `maxSurge` is 0"))
+            }
+            if let value = rolling["maxUnavailable"], value.stringValue != nil, let percent = values["maxUnavailable"], percent > 100 {
+                errors.append(.invalid("spec.strategy.rollingUpdate.maxUnavailable", value, "must not be greater than 100%"))
+            }
+        default:
+            // The internal struct, printed with Go's %#v.
+            let type = strategy?["type"]?.stringValue ?? ""
+            let rolling = (strategy?["rollingUpdate"]).map { $0.isNull ? "nil" : "0xc000000000" } ?? "nil"
+            errors.append(FieldError(.notSupported, "spec.strategy",
+                                     badValue: "apps.DeploymentStrategy{Type:\"\(type)\", RollingUpdate:(*apps.RollingUpdateDeployment)(\(rolling))}",
+                                     "supported values: \"Recreate\", \"RollingUpdate\""))
+        }
+        errors += nonNegative(v, ["spec", "minReadySeconds"])
+        errors += nonNegative(v, ["spec", "revisionHistoryLimit"])
+        if let deadline = v[path: ["spec", "progressDeadlineSeconds"]], !deadline.isNull {
+            errors += nonNegative(v, ["spec", "progressDeadlineSeconds"])
+            if let seconds = deadline.intValue, seconds <= (v[path: ["spec", "minReadySeconds"]]?.intValue ?? 0) {
+                errors.append(.invalid("spec.progressDeadlineSeconds", deadline, "must be greater than minReadySeconds"))
+            }
+        }
+        return errors
     }
 
     /// backoffLimitPerIndex, maxFailedIndexes and successPolicy (`validateJobSpec`): all three

@@ -14,6 +14,8 @@ public enum Validation {
             errors += nonNegative(v, ["spec", "replicas"])
             errors += nonNegative(v, ["spec", "minReadySeconds"])
             errors += validateSelectorAndTemplate(v, requireSelector: true)
+        case "Deployment":
+            errors += validateDeploymentSpec(v)
         case "DaemonSet":
             // In ValidateDaemonSetSpec's order.
             errors += validateSelectorAndTemplate(v, requireSelector: true, emptySelectorKind: "daemonset")
