@@ -134,7 +134,7 @@ struct StoreCreateTests {
         kind: DaemonSet
         metadata: {name: agent}
         spec: {selector: {matchLabels: {app: a}}, updateStrategy: {rollingUpdate: {maxSurge: 1}}, template: {metadata: {labels: {app: a}}, spec: {containers: [{name: a, image: x}]}}}
-        """, "DaemonSet.apps \"agent\" is invalid: spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero"),
+        """, "DaemonSet.apps \"agent\" is invalid: spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: intstr.IntOrString{Type:0, IntVal:1, StrVal:\"\"}: may not be set when maxUnavailable is non-zero"),
         ("""
         apiVersion: apps/v1
         kind: DaemonSet
@@ -147,6 +147,24 @@ struct StoreCreateTests {
         metadata: {name: agent}
         spec: {selector: {matchLabels: {}}, updateStrategy: {type: Sometimes}, template: {metadata: {labels: {app: a}}, spec: {restartPolicy: Never, containers: [{name: a, image: x}]}}}
         """, "DaemonSet.apps \"agent\" is invalid: [spec.selector: Invalid value: {\"matchLabels\":{}}: empty selector is invalid for daemonset, spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\", spec.updateStrategy: Unsupported value: \"Sometimes\": supported values: \"RollingUpdate\", \"OnDelete\"]"),
+        ("""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec: {replicas: -1, selector: {matchLabels: {app: web}}, strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: "0%"}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: a, image: x}]}}}
+        """, "Deployment.apps \"web\" is invalid: [spec.replicas: Invalid value: -1: must be greater than or equal to 0, spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"0%\"}: may not be 0 when `maxSurge` is 0]"),
+        ("""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec: {selector: {matchLabels: {app: web}}, strategy: {type: Recreate, rollingUpdate: {maxSurge: 1}}, minReadySeconds: 30, progressDeadlineSeconds: 30, template: {metadata: {labels: {app: db}}, spec: {restartPolicy: OnFailure, containers: [{name: a, image: x}]}}}
+        """, "Deployment.apps \"web\" is invalid: [spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"db\"}: `selector` does not match template `labels`, spec.template.spec.restartPolicy: Unsupported value: \"OnFailure\": supported values: \"Always\", spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate', spec.progressDeadlineSeconds: Invalid value: 30: must be greater than minReadySeconds]"),
+        ("""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec: {selector: {matchLabels: {app: web}}, strategy: {type: BlueGreen}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: a, image: x}]}}}
+        """, "Deployment.apps \"web\" is invalid: spec.strategy: Unsupported value: apps.DeploymentStrategy{Type:\"BlueGreen\", RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}: supported values: \"Recreate\", \"RollingUpdate\""),
     ])
     func validation(manifest: String, message: String) async throws {
         let f = try Fixture()

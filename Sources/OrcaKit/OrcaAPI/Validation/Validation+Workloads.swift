@@ -14,15 +14,18 @@ extension Validation {
             var values: [String: Int] = [:]
             for field in ["maxUnavailable", "maxSurge"] {
                 guard let value = rolling[field], !value.isNull else { continue }
-                let path = "spec.updateStrategy.rollingUpdate.\(field)"
-                let (number, fieldErrors) = positiveIntOrPercent(value, path: path)
+                let (number, fieldErrors) = positiveIntOrPercent(value, path: "spec.updateStrategy.rollingUpdate.\(field)")
                 errors += fieldErrors
-                if let number, value.stringValue != nil, number > 100 { errors.append(.invalid(path, value, "must not be greater than 100%")) }
                 values[field] = number
+            }
+            for field in ["maxUnavailable", "maxSurge"] {
+                if let value = rolling[field], value.stringValue != nil, let number = values[field], number > 100 {
+                    errors.append(intOrString("spec.updateStrategy.rollingUpdate.\(field)", value, "must not be greater than 100%"))
+                }
             }
             let hasUnavailable = (values["maxUnavailable"] ?? 0) != 0, hasSurge = (values["maxSurge"] ?? 0) != 0
             if hasUnavailable && hasSurge {
-                errors.append(.invalid("spec.updateStrategy.rollingUpdate.maxSurge", rolling["maxSurge"],
+                errors.append(intOrString("spec.updateStrategy.rollingUpdate.maxSurge", rolling["maxSurge"],
                                        "may not be set when maxUnavailable is non-zero"))
             } else if !hasUnavailable && !hasSurge {
                 errors.append(.required("spec.updateStrategy.rollingUpdate.maxUnavailable", "cannot be 0 when maxSurge is 0"))
@@ -33,15 +36,28 @@ extension Validation {
         }
     }
 
+    /// An Invalid error about an `intstr.IntOrString`, whose value Kubernetes prints with Go's
+    /// `%#v` (its String method has a pointer receiver): `intstr.IntOrString{Type:1, IntVal:0, StrVal:"25%"}`.
+    static func intOrString(_ path: String, _ value: JSONValue?, _ detail: String) -> FieldError {
+        let rendered: String
+        if let text = value?.stringValue {
+            rendered = "intstr.IntOrString{Type:1, IntVal:0, StrVal:\"\(text)\"}"
+        } else {
+            rendered = "intstr.IntOrString{Type:0, IntVal:\(value?.intValue ?? 0), StrVal:\"\"}"
+        }
+        return FieldError(.invalid, path, badValue: rendered, detail)
+    }
+
     /// `ValidatePositiveIntOrPercent`: the value (a percentage's number) when it parses, and its errors.
     static func positiveIntOrPercent(_ value: JSONValue, path: String) -> (Int?, [FieldError]) {
         if let text = value.stringValue {
             guard text.hasSuffix("%"), let percent = Int(text.dropLast()), percent >= 0, text.dropLast().allSatisfy(\.isNumber) else {
-                return (nil, [.invalid(path, value, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")])
+                return (nil, [intOrString(path, value, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")])
             }
             return (percent, [])
         }
         if let number = value.intValue {
+            // ValidateNonnegativeField prints the plain number.
             return (Int(number), number < 0 ? [.invalid(path, value, "must be greater than or equal to 0")] : [])
         }
         return (nil, [.invalid(path, value, "must be an integer or a percentage")])
@@ -74,11 +90,11 @@ extension Validation {
                 values[field] = number
             }
             if (values["maxUnavailable"] ?? 0) == 0 && (values["maxSurge"] ?? 0) == 0 {
-                errors.append(.invalid("spec.strategy.rollingUpdate.maxUnavailable", rolling["maxUnavailable"] ?? .int(0),
+                errors.append(intOrString("spec.strategy.rollingUpdate.maxUnavailable", rolling["maxUnavailable"] ?? .int(0),
                                        "may not be 0 when `maxSurge` is 0"))
             }
             if let value = rolling["maxUnavailable"], value.stringValue != nil, let percent = values["maxUnavailable"], percent > 100 {
-                errors.append(.invalid("spec.strategy.rollingUpdate.maxUnavailable", value, "must not be greater than 100%"))
+                errors.append(intOrString("spec.strategy.rollingUpdate.maxUnavailable", value, "must not be greater than 100%"))
             }
         default:
             // The internal struct, printed with Go's %#v.
