@@ -83,6 +83,15 @@ public final class SchedulerCache: Sendable {
         state.withLock { $0.nominated[key] = nomination }
     }
 
+    /// `getLowerPriorityNominatedPods`: the pods nominated to `node` with a priority below
+    /// `priority`, in key order.
+    public func nominatedPods(on node: String, below priority: Int64) -> [ObjectKey] {
+        state.withLock { s in
+            s.nominated.filter { $0.value.node == node && $0.value.priority < priority }.map(\.key)
+                .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+        }
+    }
+
     /// ``Preemption/evaluate(_:nodes:pods:)`` over the cached nodes and the pods bound to them.
     public func preemption(for pod: Pod, key: ObjectKey? = nil) -> Preemption.Outcome {
         state.withLock { s in

@@ -123,6 +123,13 @@ public struct SchedulerController: Reconciler {
                     for victim in victims {
                         try await preempt(victim, by: record, on: node, pods: pods, context: context, events: events)
                     }
+                    // Lower-priority pods nominated to that node may no longer fit there: their
+                    // nomination is cleared (ClearNominatedNodeName), so they look again.
+                    for key in cache.nominatedPods(on: node, below: Int64(pod.spec.priority ?? 0)) where key != record.key {
+                        cache.nominate(key, nil)
+                        _ = try? await context.client.patch(kind: Pod.kind, namespace: key.namespace, name: key.name,
+                                                            mergePatch: ["status": ["nominatedNodeName": .null]], subresource: .status)
+                    }
                     nominated = node
                     cache.nominate(record.key, (node, Int64(pod.spec.priority ?? 0), Scheduling.requests(pod)))
                 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OrcaAPI
 import OrcaLog
+import OrcaRuntime
 
 struct Describe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show one object in detail, with its own history in the log.")
@@ -23,7 +24,9 @@ struct Describe: AsyncParsableCommand {
             }
             let o = Unstructured(record.object)
             var lines: [String] = []
-            func field(_ label: String, _ value: String) { lines.append((label + ":").padding(toLength: 18, withPad: " ", startingAt: 0) + value) }
+            func field(_ label: String, _ value: String) {
+                lines.append((label + ":").padding(toLength: max(18, label.count + 2), withPad: " ", startingAt: 0) + value)
+            }
             field("Name", o.name)
             if resource.namespaced { field("Namespace", o.namespace) }
             field("Kind", "\(o.kind) (\(o.apiVersion))")
@@ -39,6 +42,22 @@ struct Describe: AsyncParsableCommand {
             if let node = o.value[path: ["spec", "nodeName"]]?.stringValue { field("Node", node) }
             if let ip = o.value[path: ["status", "podIP"]]?.stringValue { field("IP", ip) }
             if o.kind == "Pod" { lines += Self.containerSections(o) }
+            if o.kind == "Deployment" {
+                // kubectl's DeploymentDescriber.
+                let selector = (o.value[path: ["spec", "selector", "matchLabels"]]?.objectValue ?? [:])
+                    .map { "\($0.key)=\($0.value.stringValue ?? "")" }.sorted().joined(separator: ",")
+                field("Selector", selector)
+                func count(_ path: String) -> Int64 { o.value[path: ["status", path]]?.intValue ?? 0 }
+                field("Replicas", "\(o.value[path: ["spec", "replicas"]]?.intValue ?? 0) desired | \(count("updatedReplicas")) updated | "
+                      + "\(count("replicas")) total | \(count("availableReplicas")) available | \(count("unavailableReplicas")) unavailable")
+                let strategy = o.value[path: ["spec", "strategy", "type"]]?.stringValue ?? ""
+                field("StrategyType", strategy)
+                field("MinReadySeconds", String(o.value[path: ["spec", "minReadySeconds"]]?.intValue ?? 0))
+                if let rolling = o.value[path: ["spec", "strategy", "rollingUpdate"]] {
+                    func text(_ v: JSONValue?) -> String { v?.stringValue ?? v?.intValue.map(String.init) ?? "0" }
+                    field("RollingUpdateStrategy", "\(text(rolling["maxUnavailable"])) max unavailable, \(text(rolling["maxSurge"])) max surge")
+                }
+            }
             let conditions = o.value[path: ["status", "conditions"]]?.arrayValue ?? []
             if !conditions.isEmpty {
                 lines.append("Conditions:")
@@ -48,6 +67,23 @@ struct Describe: AsyncParsableCommand {
                     let status = (c["status"]?.stringValue ?? "").padding(toLength: 9, withPad: " ", startingAt: 0)
                     lines.append("  \(type)\(status)\(c["reason"]?.stringValue ?? "")")
                 }
+            }
+            if o.kind == "Deployment" {
+                // OldReplicaSets / NewReplicaSet: the new one holds the Deployment's template.
+                let owned = try objects(in: log, kind: "ReplicaSet", namespace: o.namespace, atSeq: atSeq).map { Unstructured($0.object) }
+                    .filter { rs in rs.ownerReferences.contains { $0.controller == true && $0.uid == o.uid } }
+                func template(_ u: Unstructured) -> JSONValue? {
+                    var t = u.value[path: ["spec", "template"]]
+                    t?[path: ["metadata", "labels", "pod-template-hash"]] = nil
+                    return t.map(TemplateHash.canonical)
+                }
+                func summary(_ rs: Unstructured) -> String {
+                    "\(rs.name) (\(rs.value[path: ["status", "replicas"]]?.intValue ?? 0)/\(rs.value[path: ["spec", "replicas"]]?.intValue ?? 0) replicas created)"
+                }
+                let new = owned.first { template($0) == template(o) }
+                let old = owned.filter { $0.uid != new?.uid && ($0.value[path: ["spec", "replicas"]]?.intValue ?? 0) > 0 }
+                field("OldReplicaSets", old.isEmpty ? "<none>" : old.map(summary).joined(separator: ", "))
+                field("NewReplicaSet", new.map(summary) ?? "<none>")
             }
             // Kubernetes Events about this object (kubectl's Events section), oldest first.
             let events = try objects(in: log, kind: "Event", namespace: nil, atSeq: atSeq)

@@ -117,6 +117,22 @@ struct ReplayCommandTests {
         #expect(try rows(initData, "pods", "init", "--at-time", "6s").last?.prefix(3) == ["init", "0/1", "Init:1/2"])
     }
 
+    @Test("get and describe a Deployment as kubectl prints them: READY, UP-TO-DATE, AVAILABLE; replicas, strategy, ReplicaSets")
+    func deploymentTableAndDescribe() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("deploy")
+        #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("deployment.yaml").path, "--data", data]).status == 0)
+        let table = try run("orca", ["get", "deploy", "-o", "wide", "--data", data]).stdout.split(separator: "\n")
+            .map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(table.first == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"])
+        #expect(table.first { $0.first == "api" } == ["api", "14/20", "9", "14", "6m", "app", "api:2", "app=api"])
+        let described = try run("orca", ["describe", "deployment", "api", "--data", data]).stdout.split(separator: "\n").map(String.init)
+        #expect(described.contains("Replicas:         20 desired | 9 updated | 23 total | 14 available | 9 unavailable"))
+        #expect(described.contains("RollingUpdateStrategy: 2 max unavailable, 3 max surge"))
+        #expect(described.contains { $0.hasPrefix("OldReplicaSets:   api-") && $0.hasSuffix(" (14/14 replicas created)") })
+        #expect(described.contains { $0.hasPrefix("NewReplicaSet:    api-") && $0.hasSuffix(" (9/9 replicas created)") })
+    }
+
     @Test("orca diff shows what changed in an object between two moments")
     func diff() throws {
         let dir = TemporaryDirectory()

@@ -147,6 +147,19 @@ struct SchedulerCacheTests {
         #expect(halfNode == "c" && halfVictims.map(\.key.name) == ["c2"])
     }
 
+    @Test("getLowerPriorityNominatedPods: the pods nominated to a node below a priority")
+    func lowerPriorityNominated() {
+        let cache = SchedulerCache()
+        let key = { (name: String) in ObjectKey(kind: "Pod", namespace: "default", name: name) }
+        cache.nominate(key("low"), ("node-1", 10, ["cpu": 100]))
+        cache.nominate(key("mid"), ("node-1", 100, ["cpu": 100]))
+        cache.nominate(key("elsewhere"), ("node-2", 10, ["cpu": 100]))
+        #expect(cache.nominatedPods(on: "node-1", below: 100) == [key("low")])
+        #expect(cache.nominatedPods(on: "node-1", below: 1000) == [key("low"), key("mid")])
+        cache.nominate(key("low"), nil)
+        #expect(cache.nominatedPods(on: "node-1", below: 1000) == [key("mid")])
+    }
+
     @Test("the scheduling queue: back-off 1, 2, 4, 8, 10 s; ticks from the start; a pod moves only for its plugins' events, or after 5 minutes")
     func schedulingQueue() throws {
         #expect((1...6).map { SchedulingQueue.backoff(attempts: $0) } == [1, 2, 4, 8, 10, 10].map { Duration.seconds($0) })

@@ -85,8 +85,10 @@ public struct StoreClient: Sendable {
     }
 
     @discardableResult
-    public func patch(kind: String, namespace: String, name: String, mergePatch: JSONValue) async throws -> Unstructured {
-        try await store.patch(kind: kind, namespace: namespace, name: name, mergePatch: mergePatch, context: writeContext)
+    public func patch(kind: String, namespace: String, name: String, mergePatch: JSONValue,
+                      subresource: Subresource = .main) async throws -> Unstructured {
+        try await store.patch(kind: kind, namespace: namespace, name: name, mergePatch: mergePatch, subresource: subresource,
+                              context: writeContext)
     }
 
     /// Creates an Event named `<nameBase>.<hex>`, the first free hex number from `firstSuffix`.
