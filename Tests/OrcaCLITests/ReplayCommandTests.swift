@@ -131,6 +131,16 @@ struct ReplayCommandTests {
         #expect(described.contains("RollingUpdateStrategy: 2 max unavailable, 3 max surge"))
         #expect(described.contains { $0.hasPrefix("OldReplicaSets:   api-") && $0.hasSuffix(" (14/14 replicas created)") })
         #expect(described.contains { $0.hasPrefix("NewReplicaSet:    api-") && $0.hasSuffix(" (9/9 replicas created)") })
+        // Several kinds at once (and `all`): a table each, names as kind.group/name; KIND/NAME.
+        let many = try run("orca", ["get", "deploy,rs", "--data", data]).stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.split(separator: " ", omittingEmptySubsequences: true).first.map(String.init) ?? "" }
+        #expect(Array(many.prefix(5)) == ["NAME", "deployment.apps/api", "deployment.apps/batch", "deployment.apps/web", ""])
+        #expect(many[5] == "NAME" && many.dropFirst(6).filter { !$0.isEmpty }.allSatisfy { $0.hasPrefix("replicaset.apps/") })
+        let everything = try run("orca", ["get", "all", "--data", data]).stdout
+        #expect(everything.contains("\npod/web-") && everything.contains("\ndeployment.apps/batch ") && everything.contains("\nreplicaset.apps/api-"))
+        #expect(try run("orca", ["get", "deploy/web", "--data", data]).stdout.split(separator: "\n").count == 2)
+        let missing = try run("orca", ["get", "deploy,svc", "nope", "--data", data])
+        #expect(missing.status == 1 && missing.stderr.contains("deployments.apps \"nope\" not found"))
     }
 
     @Test("orca diff shows what changed in an object between two moments")
