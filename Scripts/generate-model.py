@@ -113,6 +113,20 @@ VIEWS = [
     ("DeploymentStatus", None, "A Deployment's status.", [
         ("observedGeneration", "i"), ("replicas", "i"), ("updatedReplicas", "i"), ("readyReplicas", "i"),
         ("availableReplicas", "i"), ("unavailableReplicas", "i"), ("conditions", "[Condition]"), ("collisionCount", "i")]),
+    ("StatefulSet", ("apps/v1", "StatefulSet"), "A StatefulSet.", [("spec", "StatefulSetSpec"), ("status", "StatefulSetStatus")]),
+    ("StatefulSetSpec", None, "A StatefulSet's spec (volumeClaimTemplates and persistentVolumeClaimRetentionPolicy are kept as written; read them from `raw`).", [
+        ("replicas", "i"), ("selector", "LabelSelectorSpec"), ("template", "PodTemplateSpec"), ("serviceName", "s"),
+        ("podManagementPolicy", "s"), ("updateStrategy", "StatefulSetUpdateStrategy"), ("revisionHistoryLimit", "i"),
+        ("minReadySeconds", "i"), ("ordinals", "StatefulSetOrdinals?")]),
+    ("StatefulSetUpdateStrategy", None, "`RollingUpdate` (with a partition) or `OnDelete`.", [
+        ("type", "s"), ("rollingUpdate", "RollingUpdateStatefulSetStrategy?")]),
+    ("RollingUpdateStatefulSetStrategy", None, "A StatefulSet's rolling update: pods below `partition` keep the current revision.", [
+        ("partition", "i"), ("maxUnavailable", "ios")]),
+    ("StatefulSetOrdinals", None, "The ordinal of a StatefulSet's first pod.", [("start", "i")]),
+    ("StatefulSetStatus", None, "A StatefulSet's status.", [
+        ("observedGeneration", "i"), ("replicas", "i"), ("readyReplicas", "i"), ("currentReplicas", "i"), ("updatedReplicas", "i"),
+        ("currentRevision", "s"), ("updateRevision", "s"), ("collisionCount", "i"), ("conditions", "[Condition]"),
+        ("availableReplicas", "i")]),
     ("Job", ("batch/v1", "Job"), "A Job.", [("spec", "JobSpec"), ("status", "JobStatus")]),
     ("JobSpec", None, "A Job's spec (podFailurePolicy and successPolicy are kept as written; read them from `raw`).", [
         ("parallelism", "i"), ("completions", "i"), ("activeDeadlineSeconds", "i"), ("backoffLimit", "i"),

@@ -11,11 +11,7 @@ public enum DaemonSetHistory {
 
     /// `getPatch`: `{"spec":{"template":{…,"$patch":"replace"}}}` with every key sorted, as Go's
     /// JSON encoder writes a map — the `data` of a ControllerRevision.
-    public static func patch(_ ds: DaemonSet) -> JSONValue {
-        var template = ds.spec.template.raw
-        template["$patch"] = "replace"
-        return canonical(["spec": ["template": .object(template)]])
-    }
+    public static func patch(_ ds: DaemonSet) -> JSONValue { TemplateHash.revisionPatch(ds.spec.template) }
 
     /// `Match`: the revision holds the DaemonSet's current template.
     public static func matches(_ ds: DaemonSet, _ revision: ControllerRevision) -> Bool {

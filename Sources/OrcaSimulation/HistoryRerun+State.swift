@@ -390,7 +390,10 @@ extension RerunState {
             guard let object = recorded[id], object.compared else { continue }
             compared += 1
             let counterpart = counterparts[id]
-            let final = try counterpart.flatMap { target in try log.current(target.key).flatMap { $0.uid == target.uid ? $0.object : nil } }
+            // (JSONValue takes a nil literal as JSON null: the optional is spelled out.)
+            let final: JSONValue? = try counterpart.flatMap { target in
+                try log.current(target.key).flatMap { $0.uid == target.uid ? Optional($0.object) : Optional<JSONValue>.none }
+            }
             let changes = differences(object.latest, final)
             guard !changes.isEmpty else { continue }
             endStates.append(Report.EndState(recorded: object.key, rerun: counterpart?.key, existsRecorded: object.latest != nil,

@@ -188,6 +188,7 @@ extension Scenario {
                                     "node-lifecycle": "nodelifecycle", "node-lifecycle-controller": "nodelifecycle",
                                     "job-controller": "job", "replicaset-controller": "replicaset",
                                     "deployment-controller": "deployment", "deployments": "deployment",
+                                    "statefulset-controller": "statefulset", "statefulsets": "statefulset",
                                     "daemonset-controller": "daemonset", "daemonsets": "daemonset",
                                     "resource-quota": "resourcequota", "resourcequota-controller": "resourcequota"]
 

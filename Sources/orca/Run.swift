@@ -16,6 +16,7 @@ import TaintEvictionController
 import PodGCController
 import ReplicaSetController
 import DeploymentController
+import StatefulSetController
 import SchedulerController
 import ResourceQuotaController
 import TTLAfterFinishedController
@@ -32,6 +33,8 @@ enum Catalog {
                              install: { [$0.register(JobController(clock: SystemClock())), $0.register(JobOrphanFinalizerController())] }),
         ControllerDescriptor({ DaemonSetController(clock: SystemClock()) },
                              summary: "runs one pod of each DaemonSet per eligible node (rolling update, failed-pod back-off)"),
+        ControllerDescriptor({ StatefulSetController() },
+                             summary: "runs StatefulSets: ordered pods <name>-<ordinal>, ordered scale-down, partitioned rolling updates"),
         ControllerDescriptor({ SchedulerController() },
                              summary: "binds pending pods to feasible nodes, or marks them Unschedulable"),
         ControllerDescriptor(name: "nodelifecycle",

@@ -68,6 +68,17 @@ enum Table {
                 }
                 rows.append(row)
             }
+        case "StatefulSet":
+            header = ["NAME", "READY", "AGE"] + (wide ? ["CONTAINERS", "IMAGES"] : [])
+            for o in objects {
+                var row = [o.name, "\(o.value[path: ["status", "readyReplicas"]]?.intValue ?? 0)/\(o.value[path: ["spec", "replicas"]]?.intValue ?? 0)", age(o)]
+                if wide {
+                    let containers = o.value[path: ["spec", "template", "spec", "containers"]]?.arrayValue ?? []
+                    row += [containers.compactMap { $0["name"]?.stringValue }.joined(separator: ","),
+                            containers.compactMap { $0["image"]?.stringValue }.joined(separator: ",")]
+                }
+                rows.append(row)
+            }
         case "DaemonSet":
             header = ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"]
             for o in objects {

@@ -240,7 +240,7 @@ extension Store {
     }
 
     static func hasStatusSubresource(_ kind: ResourceKind) -> Bool {
-        ["Pod", "Node", "Namespace", "Service", "ResourceQuota", "ReplicaSet", "DaemonSet", "Deployment", "Job"].contains(kind.kind)
+        ["Pod", "Node", "Namespace", "Service", "ResourceQuota", "ReplicaSet", "DaemonSet", "Deployment", "StatefulSet", "Job"].contains(kind.kind)
     }
 
     /// Fields Kubernetes does not let an update change.
@@ -252,6 +252,16 @@ extension Store {
             }
         case "Job":
             return jobImmutableFieldErrors(old: old, new: new)
+        case "StatefulSet":
+            // ValidateStatefulSetUpdate: only these may change.
+            var a = old["spec"] ?? .null, b = new["spec"] ?? .null
+            for field in ["replicas", "template", "updateStrategy", "minReadySeconds", "ordinals", "persistentVolumeClaimRetentionPolicy"] {
+                a[field] = nil
+                b[field] = nil
+            }
+            if a != b {
+                return [.forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")]
+            }
         case "Pod":
             var masked = new["spec"] ?? .null
             let oldSpec = old["spec"] ?? .null

@@ -39,6 +39,7 @@ public struct ResourceKind: Sendable, Hashable {
         ResourceKind(kind: "ReplicaSet", apiVersion: "apps/v1", plural: "replicasets", shortNames: ["rs"]),
         ResourceKind(kind: "DaemonSet", apiVersion: "apps/v1", plural: "daemonsets", shortNames: ["ds"]),
         ResourceKind(kind: "Deployment", apiVersion: "apps/v1", plural: "deployments", shortNames: ["deploy"]),
+        ResourceKind(kind: "StatefulSet", apiVersion: "apps/v1", plural: "statefulsets", shortNames: ["sts"]),
         ResourceKind(kind: "ControllerRevision", apiVersion: "apps/v1", plural: "controllerrevisions",
                      hasSpecGeneration: false),
         ResourceKind(kind: "Job", apiVersion: "batch/v1", plural: "jobs"),

@@ -86,6 +86,70 @@ public struct DeploymentStatus: JSONView {
     public var collisionCount: Int? { get { get("collisionCount") } set { set("collisionCount", newValue) } }
 }
 
+/// A StatefulSet.
+public struct StatefulSet: ResourceView {
+    public static let apiVersion = "apps/v1"
+    public static let kind = "StatefulSet"
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var spec: StatefulSetSpec { get { view("spec") } set { setView("spec", newValue) } }
+    public var status: StatefulSetStatus { get { view("status") } set { setView("status", newValue) } }
+}
+
+/// A StatefulSet's spec (volumeClaimTemplates and persistentVolumeClaimRetentionPolicy are kept as written; read them from `raw`).
+public struct StatefulSetSpec: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var replicas: Int? { get { get("replicas") } set { set("replicas", newValue) } }
+    public var selector: LabelSelectorSpec { get { view("selector") } set { setView("selector", newValue) } }
+    public var template: PodTemplateSpec { get { view("template") } set { setView("template", newValue) } }
+    public var serviceName: String? { get { get("serviceName") } set { set("serviceName", newValue) } }
+    public var podManagementPolicy: String? { get { get("podManagementPolicy") } set { set("podManagementPolicy", newValue) } }
+    public var updateStrategy: StatefulSetUpdateStrategy { get { view("updateStrategy") } set { setView("updateStrategy", newValue) } }
+    public var revisionHistoryLimit: Int? { get { get("revisionHistoryLimit") } set { set("revisionHistoryLimit", newValue) } }
+    public var minReadySeconds: Int? { get { get("minReadySeconds") } set { set("minReadySeconds", newValue) } }
+    public var ordinals: StatefulSetOrdinals? { get { get("ordinals") } set { set("ordinals", newValue) } }
+}
+
+/// `RollingUpdate` (with a partition) or `OnDelete`.
+public struct StatefulSetUpdateStrategy: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var type: String? { get { get("type") } set { set("type", newValue) } }
+    public var rollingUpdate: RollingUpdateStatefulSetStrategy? { get { get("rollingUpdate") } set { set("rollingUpdate", newValue) } }
+}
+
+/// A StatefulSet's rolling update: pods below `partition` keep the current revision.
+public struct RollingUpdateStatefulSetStrategy: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var partition: Int? { get { get("partition") } set { set("partition", newValue) } }
+    public var maxUnavailable: IntOrString? { get { get("maxUnavailable") } set { set("maxUnavailable", newValue) } }
+}
+
+/// The ordinal of a StatefulSet's first pod.
+public struct StatefulSetOrdinals: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var start: Int? { get { get("start") } set { set("start", newValue) } }
+}
+
+/// A StatefulSet's status.
+public struct StatefulSetStatus: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var observedGeneration: Int? { get { get("observedGeneration") } set { set("observedGeneration", newValue) } }
+    public var replicas: Int? { get { get("replicas") } set { set("replicas", newValue) } }
+    public var readyReplicas: Int? { get { get("readyReplicas") } set { set("readyReplicas", newValue) } }
+    public var currentReplicas: Int? { get { get("currentReplicas") } set { set("currentReplicas", newValue) } }
+    public var updatedReplicas: Int? { get { get("updatedReplicas") } set { set("updatedReplicas", newValue) } }
+    public var currentRevision: String? { get { get("currentRevision") } set { set("currentRevision", newValue) } }
+    public var updateRevision: String? { get { get("updateRevision") } set { set("updateRevision", newValue) } }
+    public var collisionCount: Int? { get { get("collisionCount") } set { set("collisionCount", newValue) } }
+    public var conditions: [Condition] { get { list("conditions") } set { setList("conditions", newValue) } }
+    public var availableReplicas: Int? { get { get("availableReplicas") } set { set("availableReplicas", newValue) } }
+}
+
 /// A Job.
 public struct Job: ResourceView {
     public static let apiVersion = "batch/v1"

@@ -25,6 +25,24 @@ public enum Defaults {
             setIfAbsent(&object, ["spec", "revisionHistoryLimit"], 10)
             setIfAbsent(&object, ["spec", "progressDeadlineSeconds"], 600)
             defaultTemplate(&object)
+        case "StatefulSet":
+            // apps/v1 SetDefaults_StatefulSet (StatefulSetAutoDeletePVC on; MaxUnavailableStatefulSet off).
+            setIfAbsent(&object, ["spec", "podManagementPolicy"], "OrderedReady")
+            if (object[path: ["spec", "updateStrategy", "type"]]?.stringValue ?? "").isEmpty {
+                setIfAbsent(&object, ["spec", "updateStrategy", "type"], "RollingUpdate")
+                if object[path: ["spec", "updateStrategy", "rollingUpdate"]] == nil {
+                    object[path: ["spec", "updateStrategy", "rollingUpdate"]] = .object(JSONObject())
+                }
+            }
+            if object[path: ["spec", "updateStrategy", "type"]]?.stringValue == "RollingUpdate",
+               object[path: ["spec", "updateStrategy", "rollingUpdate"]]?.objectValue != nil {
+                setIfAbsent(&object, ["spec", "updateStrategy", "rollingUpdate", "partition"], 0)
+            }
+            setIfAbsent(&object, ["spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"], "Retain")
+            setIfAbsent(&object, ["spec", "persistentVolumeClaimRetentionPolicy", "whenScaled"], "Retain")
+            setIfAbsent(&object, ["spec", "replicas"], 1)
+            setIfAbsent(&object, ["spec", "revisionHistoryLimit"], 10)
+            defaultTemplate(&object)
         case "DaemonSet":
             if object[path: ["spec", "updateStrategy", "type"]] == nil {
                 setIfAbsent(&object, ["spec", "updateStrategy", "type"], "RollingUpdate")

@@ -115,6 +115,53 @@ extension Validation {
         return errors
     }
 
+    /// `ValidateStatefulSetSpec`, in its order.
+    static func validateStatefulSetSpec(_ v: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        switch v[path: ["spec", "podManagementPolicy"]]?.stringValue ?? "" {
+        case "": errors.append(.required("spec.podManagementPolicy"))
+        case "OrderedReady", "Parallel": break
+        case let policy: errors.append(.invalid("spec.podManagementPolicy", .string(policy), "must be 'OrderedReady' or 'Parallel'"))
+        }
+        let strategy = v[path: ["spec", "updateStrategy"]]
+        let rolling = strategy?["rollingUpdate"].flatMap { $0.isNull ? nil : $0 }
+        switch strategy?["type"]?.stringValue ?? "" {
+        case "": errors.append(.required("spec.updateStrategy"))
+        case "OnDelete":
+            if let rolling {
+                // The internal struct, printed with Go's %#v.
+                errors.append(FieldError(.invalid, "spec.updateStrategy.rollingUpdate",
+                                         badValue: "apps.RollingUpdateStatefulSetStrategy{Partition:\(rolling["partition"]?.intValue ?? 0), MaxUnavailable:(*intstr.IntOrString)(nil)}",
+                                         "only allowed for updateStrategy 'RollingUpdate'"))
+            }
+        case "RollingUpdate":
+            if let partition = rolling?["partition"], partition.intValue.map({ $0 < 0 }) == true {
+                errors.append(.invalid("spec.updateStrategy.rollingUpdate.partition", partition, "must be greater than or equal to 0"))
+            }
+        case let type:
+            errors.append(FieldError(.invalid, "spec.updateStrategy",
+                                     badValue: "apps.StatefulSetUpdateStrategy{Type:\"\(type)\", RollingUpdate:(*apps.RollingUpdateStatefulSetStrategy)(nil)}",
+                                     "must be 'RollingUpdate' or 'OnDelete'"))
+        }
+        for field in ["whenDeleted", "whenScaled"] {
+            if let policy = v[path: ["spec", "persistentVolumeClaimRetentionPolicy", field]]?.stringValue, policy != "Retain", policy != "Delete" {
+                errors.append(.notSupported("spec.persistentVolumeClaimRetentionPolicy.\(field)", .string(policy), ["Retain", "Delete"]))
+            }
+        }
+        errors += nonNegative(v, ["spec", "replicas"])
+        errors += nonNegative(v, ["spec", "minReadySeconds"])
+        if let start = v[path: ["spec", "ordinals", "start"]], let n = start.intValue, n < 0 {
+            errors.append(.invalid("spec.ordinals.start", start, "must be greater than or equal to 0"))
+        }
+        errors += validateSelectorAndTemplate(v, requireSelector: true, emptySelectorKind: "statefulset")
+        let policy = v[path: ["spec", "template", "spec", "restartPolicy"]]?.stringValue ?? ""
+        if policy != "Always" { errors.append(.notSupported("spec.template.spec.restartPolicy", .string(policy), ["Always"])) }
+        if v[path: ["spec", "template", "spec", "activeDeadlineSeconds"]] != nil {
+            errors.append(.forbidden("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in StatefulSet is not Supported"))
+        }
+        return errors
+    }
+
     /// backoffLimitPerIndex, maxFailedIndexes and successPolicy (`validateJobSpec`): all three
     /// need Indexed completion mode.
     static func validateJobIndexPolicies(_ v: JSONValue) -> [FieldError] {

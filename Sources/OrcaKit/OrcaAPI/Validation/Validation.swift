@@ -16,6 +16,8 @@ public enum Validation {
             errors += validateSelectorAndTemplate(v, requireSelector: true)
         case "Deployment":
             errors += validateDeploymentSpec(v)
+        case "StatefulSet":
+            errors += validateStatefulSetSpec(v)
         case "DaemonSet":
             // In ValidateDaemonSetSpec's order.
             errors += validateSelectorAndTemplate(v, requireSelector: true, emptySelectorKind: "daemonset")
