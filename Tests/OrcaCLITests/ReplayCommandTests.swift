@@ -143,6 +143,17 @@ struct ReplayCommandTests {
         #expect(missing.status == 1 && missing.stderr.contains("deployments.apps \"nope\" not found"))
     }
 
+    @Test("get statefulsets prints kubectl's READY ready/replicas; -o wide adds containers and images")
+    func statefulSetTable() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("sts")
+        #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("statefulset.yaml").path, "--data", data]).status == 0)
+        let rows = try run("orca", ["get", "sts", "-o", "wide", "--data", data]).stdout.split(separator: "\n")
+            .map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(rows == [["NAME", "READY", "AGE", "CONTAINERS", "IMAGES"], ["db", "3/3", "2m", "app", "db:2"],
+                         ["par", "3/3", "2m", "app", "par:1"], ["web", "1/1", "2m", "app", "nginx:2"]])
+    }
+
     @Test("orca diff shows what changed in an object between two moments")
     func diff() throws {
         let dir = TemporaryDirectory()

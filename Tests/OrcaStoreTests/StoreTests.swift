@@ -165,6 +165,18 @@ struct StoreCreateTests {
         metadata: {name: web}
         spec: {selector: {matchLabels: {app: web}}, strategy: {type: BlueGreen}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: a, image: x}]}}}
         """, "Deployment.apps \"web\" is invalid: spec.strategy: Unsupported value: apps.DeploymentStrategy{Type:\"BlueGreen\", RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}: supported values: \"Recreate\", \"RollingUpdate\""),
+        ("""
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: db}
+        spec: {podManagementPolicy: Sometimes, updateStrategy: {type: OnDelete, rollingUpdate: {partition: 1}}, replicas: -2, selector: {matchLabels: {app: db}}, template: {metadata: {labels: {app: db}}, spec: {restartPolicy: Never, activeDeadlineSeconds: 5, containers: [{name: a, image: x}]}}}
+        """, "StatefulSet.apps \"db\" is invalid: [spec.podManagementPolicy: Invalid value: \"Sometimes\": must be 'OrderedReady' or 'Parallel', spec.updateStrategy.rollingUpdate: Invalid value: apps.RollingUpdateStatefulSetStrategy{Partition:1, MaxUnavailable:(*intstr.IntOrString)(nil)}: only allowed for updateStrategy 'RollingUpdate', spec.replicas: Invalid value: -2: must be greater than or equal to 0, spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\", spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in StatefulSet is not Supported]"),
+        ("""
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: db}
+        spec: {selector: {matchLabels: {}}, updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: -1}}, template: {metadata: {labels: {app: db}}, spec: {containers: [{name: a, image: x}]}}}
+        """, "StatefulSet.apps \"db\" is invalid: [spec.updateStrategy.rollingUpdate.partition: Invalid value: -1: must be greater than or equal to 0, spec.selector: Invalid value: {\"matchLabels\":{}}: empty selector is invalid for statefulset]"),
     ])
     func validation(manifest: String, message: String) async throws {
         let f = try Fixture()
@@ -172,6 +184,27 @@ struct StoreCreateTests {
         #expect(error?.message == message)
         #expect(error?.reason == .invalid)
         #expect(try f.log.latestSeq() == 0)
+    }
+
+    @Test("a StatefulSet's spec may change only in replicas, ordinals, template, updateStrategy, retention policy and minReadySeconds")
+    func statefulSetUpdateRules() async throws {
+        let f = try Fixture()
+        let created = try await f.store.create(try yaml("""
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: db}
+        spec: {serviceName: db, selector: {matchLabels: {app: db}}, template: {metadata: {labels: {app: db}}, spec: {containers: [{name: a, image: x}]}}}
+        """))
+        #expect(created.value[path: ["spec", "podManagementPolicy"]] == "OrderedReady")
+        #expect(created.value[path: ["spec", "updateStrategy"]] == ["type": "RollingUpdate", "rollingUpdate": ["partition": 0]])
+        var scaled = created
+        scaled.value[path: ["spec", "replicas"]] = 5
+        scaled.value[path: ["spec", "template", "spec", "containers"]] = [["name": "a", "image": "y"]]
+        #expect(try await f.store.update(scaled.value).generation == 2)
+        var renamed = try #require(try f.store.get(kind: "StatefulSet", name: "db"))
+        renamed.value[path: ["spec", "serviceName"]] = "other"
+        let error = await storeError { try await f.store.update(renamed.value) }
+        #expect(error?.message == "StatefulSet.apps \"db\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")
     }
 
     @Test("a DaemonSet's template generation starts at 1 and follows template changes only")
