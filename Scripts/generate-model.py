@@ -127,6 +127,13 @@ VIEWS = [
         ("observedGeneration", "i"), ("replicas", "i"), ("readyReplicas", "i"), ("currentReplicas", "i"), ("updatedReplicas", "i"),
         ("currentRevision", "s"), ("updateRevision", "s"), ("collisionCount", "i"), ("conditions", "[Condition]"),
         ("availableReplicas", "i")]),
+    ("CronJob", ("batch/v1", "CronJob"), "A CronJob.", [("spec", "CronJobSpec"), ("status", "CronJobStatus")]),
+    ("CronJobSpec", None, "A CronJob's spec.", [
+        ("schedule", "s"), ("timeZone", "s"), ("startingDeadlineSeconds", "i"), ("concurrencyPolicy", "s"), ("suspend", "b"),
+        ("jobTemplate", "JobTemplateSpec"), ("successfulJobsHistoryLimit", "i"), ("failedJobsHistoryLimit", "i")]),
+    ("JobTemplateSpec", None, "The Job a CronJob makes (`spec.jobTemplate`).", [("metadata", "ObjectMeta"), ("spec", "JobSpec")]),
+    ("CronJobStatus", None, "A CronJob's status.", [
+        ("active", "[ObjectReference]"), ("lastScheduleTime", "t"), ("lastSuccessfulTime", "t")]),
     ("Job", ("batch/v1", "Job"), "A Job.", [("spec", "JobSpec"), ("status", "JobStatus")]),
     ("JobSpec", None, "A Job's spec (podFailurePolicy and successPolicy are kept as written; read them from `raw`).", [
         ("parallelism", "i"), ("completions", "i"), ("activeDeadlineSeconds", "i"), ("backoffLimit", "i"),

@@ -67,7 +67,7 @@ public final class HistoryRerun: Sendable {
     /// `--use-service-account-credentials`, as kubeadm runs it): an audit log's user.
     public static let serviceAccounts: [String: String] = [
         "replicaset": "replicaset-controller", "deployment": "deployment-controller", "job": "job-controller",
-        "daemonset": "daemon-set-controller", "statefulset": "statefulset-controller",
+        "daemonset": "daemon-set-controller", "statefulset": "statefulset-controller", "cronjob": "cronjob-controller",
         "endpoint": "endpoint-controller", "garbagecollector": "generic-garbage-collector", "podgc": "pod-garbage-collector",
         "nodelifecycle": "node-controller", "taint-eviction-controller": "taint-eviction-controller",
         "ttl-after-finished": "ttl-after-finished-controller", "resourcequota": "resourcequota-controller",
@@ -101,7 +101,7 @@ public final class HistoryRerun: Sendable {
     /// The kinds each built-in controller writes (`*`: any kind, as the garbage collector does).
     public static let kindsWritten: [String: Set<String>] = [
         "replicaset": ["ReplicaSet", "Pod"], "deployment": ["Deployment", "ReplicaSet"], "job": ["Job", "Pod"], "daemonset": ["DaemonSet", "Pod", "ControllerRevision"],
-        "statefulset": ["StatefulSet", "Pod", "ControllerRevision"],
+        "statefulset": ["StatefulSet", "Pod", "ControllerRevision"], "cronjob": ["CronJob", "Job"],
         "endpoint": ["Endpoints"], "garbagecollector": ["*"], "podgc": ["Pod"], "nodelifecycle": ["Node", "Pod"],
         "taint-eviction-controller": ["Pod"], "ttl-after-finished": ["Job"], "scheduler": ["Pod"],
         "resourcequota": ["ResourceQuota"],
@@ -110,7 +110,7 @@ public final class HistoryRerun: Sendable {
     /// The event source each built-in controller records as (`source.component`).
     public static let eventComponents: [String: String] = [
         "replicaset": "replicaset-controller", "deployment": "deployment-controller", "job": "job-controller",
-        "daemonset": "daemonset-controller", "statefulset": "statefulset-controller",
+        "daemonset": "daemonset-controller", "statefulset": "statefulset-controller", "cronjob": "cronjob-controller",
         "endpoint": "endpoint-controller", "garbagecollector": "garbage-collector-controller", "nodelifecycle": "node-controller",
         "taint-eviction-controller": "taint-eviction-controller", "ttl-after-finished": "ttl-after-finished-controller",
         "scheduler": "default-scheduler",

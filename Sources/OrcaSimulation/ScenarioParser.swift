@@ -189,6 +189,7 @@ extension Scenario {
                                     "job-controller": "job", "replicaset-controller": "replicaset",
                                     "deployment-controller": "deployment", "deployments": "deployment",
                                     "statefulset-controller": "statefulset", "statefulsets": "statefulset",
+                                    "cronjob-controller": "cronjob", "cronjobs": "cronjob",
                                     "daemonset-controller": "daemonset", "daemonsets": "daemonset",
                                     "resource-quota": "resourcequota", "resourcequota-controller": "resourcequota"]
 

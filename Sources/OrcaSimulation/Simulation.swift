@@ -10,6 +10,7 @@ import PodGCController
 import ReplicaSetController
 import DeploymentController
 import StatefulSetController
+import CronJobController
 import SchedulerController
 import TaintEvictionController
 import ResourceQuotaController
@@ -35,7 +36,7 @@ public final class Simulation: Sendable {
     let targetCandidateCache = Mutex<(seq: UInt64, lists: [String: TargetCandidates])>((0, [:]))
 
     /// The controllers a simulation runs, in the fixed order they are drained.
-    public static let controllerOrder = ["deployment", "replicaset", "job", "daemonset", "statefulset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
+    public static let controllerOrder = ["deployment", "replicaset", "job", "cronjob", "daemonset", "statefulset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
                                          "taint-eviction-controller", "endpoint", "garbagecollector", "podgc", "ttl-after-finished",
                                          "resourcequota"]
 
@@ -59,6 +60,7 @@ public final class Simulation: Sendable {
             controllers["job"] = manager.register(JobController(clock: clock))
             controllers["job-orphans"] = manager.register(JobOrphanFinalizerController())
         }
+        if enabled("cronjob") { controllers["cronjob"] = manager.register(CronJobController()) }
         if enabled("daemonset") { controllers["daemonset"] = manager.register(DaemonSetController(clock: clock)) }
         if enabled("statefulset") { controllers["statefulset"] = manager.register(StatefulSetController()) }
         if enabled("scheduler") { controllers["scheduler"] = manager.register(SchedulerController()) }

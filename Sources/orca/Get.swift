@@ -17,7 +17,7 @@ struct Get: AsyncParsableCommand {
     @OptionGroup var dataOptions: DataOptions
 
     /// kubectl's `all` category, as far as Orca models its kinds.
-    static let allCategory = ["pods", "services", "daemonsets", "deployments", "replicasets", "statefulsets", "jobs"]
+    static let allCategory = ["pods", "services", "daemonsets", "deployments", "replicasets", "statefulsets", "cronjobs", "jobs"]
 
     func run() async throws {
         try await reportingErrors {

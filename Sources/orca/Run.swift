@@ -17,6 +17,7 @@ import PodGCController
 import ReplicaSetController
 import DeploymentController
 import StatefulSetController
+import CronJobController
 import SchedulerController
 import ResourceQuotaController
 import TTLAfterFinishedController
@@ -31,6 +32,8 @@ enum Catalog {
         ControllerDescriptor(name: "job",
                              summary: "runs Jobs to completion (parallelism, Indexed, back-off, deadline, suspend, pod failure policy)",
                              install: { [$0.register(JobController(clock: SystemClock())), $0.register(JobOrphanFinalizerController())] }),
+        ControllerDescriptor({ CronJobController() },
+                             summary: "makes a Job from each CronJob at its scheduled times (time zones, deadlines, concurrency, history)"),
         ControllerDescriptor({ DaemonSetController(clock: SystemClock()) },
                              summary: "runs one pod of each DaemonSet per eligible node (rolling update, failed-pod back-off)"),
         ControllerDescriptor({ StatefulSetController() },

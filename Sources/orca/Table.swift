@@ -68,6 +68,22 @@ enum Table {
                 }
                 rows.append(row)
             }
+        case "CronJob":
+            header = ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"] + (wide ? ["CONTAINERS", "IMAGES", "SELECTOR"] : [])
+            for o in objects {
+                let last = o.value[path: ["status", "lastScheduleTime"]]?.stringValue.flatMap(Timestamp.init(rfc3339:))
+                var row = [o.name, o.value[path: ["spec", "schedule"]]?.stringValue ?? "", o.value[path: ["spec", "timeZone"]]?.stringValue ?? "<none>",
+                           (o.value[path: ["spec", "suspend"]]?.boolValue ?? false) ? "True" : "False",
+                           String(o.value[path: ["status", "active"]]?.arrayValue?.count ?? 0), last.map { humanDuration(now.since($0)) } ?? "<none>", age(o)]
+                if wide {
+                    let containers = o.value[path: ["spec", "jobTemplate", "spec", "template", "spec", "containers"]]?.arrayValue ?? []
+                    let selector = (o.value[path: ["spec", "jobTemplate", "spec", "selector", "matchLabels"]]?.objectValue ?? [:])
+                        .map { "\($0.key)=\($0.value.stringValue ?? "")" }.sorted().joined(separator: ",")
+                    row += [containers.compactMap { $0["name"]?.stringValue }.joined(separator: ","),
+                            containers.compactMap { $0["image"]?.stringValue }.joined(separator: ","), selector.isEmpty ? "<none>" : selector]
+                }
+                rows.append(row)
+            }
         case "StatefulSet":
             header = ["NAME", "READY", "AGE"] + (wide ? ["CONTAINERS", "IMAGES"] : [])
             for o in objects {

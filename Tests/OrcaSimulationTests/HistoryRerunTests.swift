@@ -110,7 +110,7 @@ struct HistoryRerunTests {
                 return "\(error)"
             }
         }
-        #expect(message(.init(controllers: ["jobs"]), entries)?.hasPrefix("unknown controller \"jobs\": use one of deployment, replicaset, job, daemonset, statefulset,") == true)
+        #expect(message(.init(controllers: ["jobs"]), entries)?.hasPrefix("unknown controller \"jobs\": use one of deployment, replicaset, job, cronjob, daemonset, statefulset,") == true)
         #expect(message(.init(controllers: ["kubelet"]), entries)?.hasPrefix("unknown controller \"kubelet\"") == true)
         #expect(message(.init(controllers: []), entries) == "name at least one controller to run, or (for a plugin's controllers) the recorded writers they replace")
         #expect(message(.init(controllers: ["job"]), []) == "the history has no events")

@@ -118,7 +118,7 @@ extension Store {
                                           lastTransitionTime: Timestamp(seconds: now().seconds))
                 object.value[path: ["status", "conditions"]] = [.object(gated.raw)]
             }
-        case "ReplicaSet", "Deployment", "StatefulSet":
+        case "ReplicaSet", "Deployment", "StatefulSet", "CronJob":
             object.value["status"] = .object(JSONObject())
         case "DaemonSet":
             object.value["status"] = .object(JSONObject())

@@ -240,7 +240,7 @@ extension Store {
     }
 
     static func hasStatusSubresource(_ kind: ResourceKind) -> Bool {
-        ["Pod", "Node", "Namespace", "Service", "ResourceQuota", "ReplicaSet", "DaemonSet", "Deployment", "StatefulSet", "Job"].contains(kind.kind)
+        ["Pod", "Node", "Namespace", "Service", "ResourceQuota", "ReplicaSet", "DaemonSet", "Deployment", "StatefulSet", "Job", "CronJob"].contains(kind.kind)
     }
 
     /// Fields Kubernetes does not let an update change.

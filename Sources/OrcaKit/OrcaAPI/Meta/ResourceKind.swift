@@ -43,6 +43,7 @@ public struct ResourceKind: Sendable, Hashable {
         ResourceKind(kind: "ControllerRevision", apiVersion: "apps/v1", plural: "controllerrevisions",
                      hasSpecGeneration: false),
         ResourceKind(kind: "Job", apiVersion: "batch/v1", plural: "jobs"),
+        ResourceKind(kind: "CronJob", apiVersion: "batch/v1", plural: "cronjobs", shortNames: ["cj"]),
         ResourceKind(kind: "PriorityClass", apiVersion: "scheduling.k8s.io/v1", plural: "priorityclasses", shortNames: ["pc"],
                      namespaced: false, hasSpecGeneration: false),
     ]

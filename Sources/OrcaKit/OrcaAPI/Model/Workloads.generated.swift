@@ -150,6 +150,47 @@ public struct StatefulSetStatus: JSONView {
     public var availableReplicas: Int? { get { get("availableReplicas") } set { set("availableReplicas", newValue) } }
 }
 
+/// A CronJob.
+public struct CronJob: ResourceView {
+    public static let apiVersion = "batch/v1"
+    public static let kind = "CronJob"
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var spec: CronJobSpec { get { view("spec") } set { setView("spec", newValue) } }
+    public var status: CronJobStatus { get { view("status") } set { setView("status", newValue) } }
+}
+
+/// A CronJob's spec.
+public struct CronJobSpec: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var schedule: String? { get { get("schedule") } set { set("schedule", newValue) } }
+    public var timeZone: String? { get { get("timeZone") } set { set("timeZone", newValue) } }
+    public var startingDeadlineSeconds: Int? { get { get("startingDeadlineSeconds") } set { set("startingDeadlineSeconds", newValue) } }
+    public var concurrencyPolicy: String? { get { get("concurrencyPolicy") } set { set("concurrencyPolicy", newValue) } }
+    public var suspend: Bool? { get { get("suspend") } set { set("suspend", newValue) } }
+    public var jobTemplate: JobTemplateSpec { get { view("jobTemplate") } set { setView("jobTemplate", newValue) } }
+    public var successfulJobsHistoryLimit: Int? { get { get("successfulJobsHistoryLimit") } set { set("successfulJobsHistoryLimit", newValue) } }
+    public var failedJobsHistoryLimit: Int? { get { get("failedJobsHistoryLimit") } set { set("failedJobsHistoryLimit", newValue) } }
+}
+
+/// The Job a CronJob makes (`spec.jobTemplate`).
+public struct JobTemplateSpec: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var metadata: ObjectMeta { get { view("metadata") } set { setView("metadata", newValue) } }
+    public var spec: JobSpec { get { view("spec") } set { setView("spec", newValue) } }
+}
+
+/// A CronJob's status.
+public struct CronJobStatus: JSONView {
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var active: [ObjectReference] { get { list("active") } set { setList("active", newValue) } }
+    public var lastScheduleTime: Timestamp? { get { get("lastScheduleTime") } set { set("lastScheduleTime", newValue) } }
+    public var lastSuccessfulTime: Timestamp? { get { get("lastSuccessfulTime") } set { set("lastSuccessfulTime", newValue) } }
+}
+
 /// A Job.
 public struct Job: ResourceView {
     public static let apiVersion = "batch/v1"

@@ -84,6 +84,25 @@ public enum Defaults {
                 object[path: ["spec", "template", "spec"]] = spec
             }
             nullTemplateCreationTimestamp(&object)
+        case "CronJob":
+            // batch/v1 SetDefaults_CronJob; the job template's pod spec as a Job's.
+            setIfAbsent(&object, ["spec", "concurrencyPolicy"], "Allow")
+            setIfAbsent(&object, ["spec", "suspend"], false)
+            setIfAbsent(&object, ["spec", "successfulJobsHistoryLimit"], 3)
+            setIfAbsent(&object, ["spec", "failedJobsHistoryLimit"], 1)
+            if var spec = object[path: ["spec", "jobTemplate", "spec", "template", "spec"]] {
+                let hadPolicy = spec["restartPolicy"] != nil
+                defaultPodSpec(&spec)
+                if !hadPolicy { spec["restartPolicy"] = nil }
+                object[path: ["spec", "jobTemplate", "spec", "template", "spec"]] = spec
+            }
+            for path in [["spec", "jobTemplate"], ["spec", "jobTemplate", "spec", "template"]] where object[path: path]?.objectValue != nil {
+                var metadata = object[path: path + ["metadata"]]?.objectValue ?? JSONObject()
+                if metadata["creationTimestamp"] == nil {
+                    metadata["creationTimestamp"] = .null
+                    object[path: path + ["metadata"]] = .object(metadata.ordered(first: ["name", "generateName", "namespace", "creationTimestamp"]))
+                }
+            }
         case "PriorityClass":
             setIfAbsent(&object, ["preemptionPolicy"], "PreemptLowerPriority")
         case "Service":

@@ -162,6 +162,61 @@ extension Validation {
         return errors
     }
 
+    /// `ValidateCronJobCreate`: the name (a Job name is the CronJob's plus 11 characters), the
+    /// schedule and time zone, the concurrency policy, the limits and the job template.
+    static func validateCronJob(_ object: Unstructured) -> [FieldError] {
+        let v = object.value
+        var errors: [FieldError] = []
+        if object.name.count > 52 {
+            errors.append(.invalid("metadata.name", .string(object.name), "must be no more than 52 characters"))
+        }
+        if let schedule = v[path: ["spec", "schedule"]]?.stringValue, !schedule.isEmpty {
+            if schedule.contains("TZ") {
+                errors.append(.invalid("spec.schedule", .string(schedule), "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
+            } else {
+                do { _ = try CronSchedule(parsing: schedule) } catch {
+                    errors.append(.invalid("spec.schedule", .string(schedule), error.message))
+                }
+            }
+        } else {
+            errors.append(.required("spec.schedule"))
+        }
+        switch v[path: ["spec", "concurrencyPolicy"]]?.stringValue ?? "" {
+        case "Allow", "Forbid", "Replace": break
+        case "": errors.append(.required("spec.concurrencyPolicy"))
+        case let policy: errors.append(.notSupported("spec.concurrencyPolicy", .string(policy), ["Allow", "Forbid", "Replace"]))
+        }
+        errors += nonNegative(v, ["spec", "startingDeadlineSeconds"])
+        errors += nonNegative(v, ["spec", "successfulJobsHistoryLimit"])
+        errors += nonNegative(v, ["spec", "failedJobsHistoryLimit"])
+        if let zone = v[path: ["spec", "timeZone"]], !zone.isNull {
+            let name = zone.stringValue ?? ""
+            if name.isEmpty {
+                errors.append(.invalid("spec.timeZone", zone, "timeZone must be nil or non-empty string"))
+            } else if name.lowercased() == "local" {
+                errors.append(.invalid("spec.timeZone", zone, "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"))
+            } else if !CronSchedule.isKnownTimeZone(name) {
+                errors.append(.invalid("spec.timeZone", zone, "unknown time zone \(name)"))
+            }
+        }
+        // The job template's spec, as a Job's (its selector is generated when the Job is made).
+        var template = JSONValue.object(JSONObject())
+        template["spec"] = v[path: ["spec", "jobTemplate", "spec"]] ?? .object(JSONObject())
+        for field in ["parallelism", "completions", "backoffLimit"] {
+            errors += nonNegative(template, ["spec", field]).map { FieldError($0.kind, "spec.jobTemplate." + $0.field, badValue: $0.badValue, $0.detail) }
+        }
+        if let t = template[path: ["spec", "template"]], !t.isNull {
+            errors += validatePodSpec(t["spec"], path: "spec.jobTemplate.spec.template.spec")
+        } else {
+            errors.append(.required("spec.jobTemplate.spec.template"))
+        }
+        let policy = template[path: ["spec", "template", "spec", "restartPolicy"]]?.stringValue ?? ""
+        if policy != "OnFailure" && policy != "Never" {
+            errors.append(.notSupported("spec.jobTemplate.spec.template.spec.restartPolicy", .string(policy), ["OnFailure", "Never"]))
+        }
+        return errors
+    }
+
     /// backoffLimitPerIndex, maxFailedIndexes and successPolicy (`validateJobSpec`): all three
     /// need Indexed completion mode.
     static func validateJobIndexPolicies(_ v: JSONValue) -> [FieldError] {

@@ -18,6 +18,8 @@ public enum Validation {
             errors += validateDeploymentSpec(v)
         case "StatefulSet":
             errors += validateStatefulSetSpec(v)
+        case "CronJob":
+            errors += validateCronJob(object)
         case "DaemonSet":
             // In ValidateDaemonSetSpec's order.
             errors += validateSelectorAndTemplate(v, requireSelector: true, emptySelectorKind: "daemonset")
