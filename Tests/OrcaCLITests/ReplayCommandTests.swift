@@ -154,6 +154,17 @@ struct ReplayCommandTests {
                          ["par", "3/3", "2m", "app", "par:1"], ["web", "1/1", "2m", "app", "nginx:2"]])
     }
 
+    @Test("get cronjobs prints kubectl's SCHEDULE, TIMEZONE, SUSPEND, ACTIVE and LAST SCHEDULE")
+    func cronJobTable() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("cj")
+        #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("cronjob.yaml").path, "--data", data]).status == 0)
+        let rows = try run("orca", ["get", "cronjobs", "--data", data]).stdout.split(separator: "\n").map(String.init)
+        #expect(rows.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"])
+        #expect(rows.contains { $0.split(separator: " ", omittingEmptySubsequences: true) == ["tick", "*", "*", "*", "*", "*", "<none>", "False", "0", "60s", "6m"] })
+        #expect(rows.contains { $0.split(separator: " ", omittingEmptySubsequences: true) == ["swap", "*/2", "*", "*", "*", "*", "<none>", "False", "1", "2m", "6m"] })
+    }
+
     @Test("orca diff shows what changed in an object between two moments")
     func diff() throws {
         let dir = TemporaryDirectory()

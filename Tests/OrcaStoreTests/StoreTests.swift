@@ -177,6 +177,18 @@ struct StoreCreateTests {
         metadata: {name: db}
         spec: {selector: {matchLabels: {}}, updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: -1}}, template: {metadata: {labels: {app: db}}, spec: {containers: [{name: a, image: x}]}}}
         """, "StatefulSet.apps \"db\" is invalid: [spec.updateStrategy.rollingUpdate.partition: Invalid value: -1: must be greater than or equal to 0, spec.selector: Invalid value: {\"matchLabels\":{}}: empty selector is invalid for statefulset]"),
+        ("""
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: nightly}
+        spec: {schedule: "61 * * * *", concurrencyPolicy: Sometimes, timeZone: Mars/Olympus, jobTemplate: {spec: {template: {spec: {containers: [{name: a, image: x}]}}}}}
+        """, "CronJob.batch \"nightly\" is invalid: [spec.schedule: Invalid value: \"61 * * * *\": end of range (61) above maximum (59): 61, spec.timeZone: Invalid value: \"Mars/Olympus\": unknown time zone Mars/Olympus, spec.concurrencyPolicy: Unsupported value: \"Sometimes\": supported values: \"Allow\", \"Forbid\", \"Replace\", spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: \"\": supported values: \"OnFailure\", \"Never\"]"),
+        ("""
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: a-cronjob-name-that-is-far-too-long-for-its-jobs-names}
+        spec: {schedule: "TZ=UTC 0 * * * *", jobTemplate: {spec: {template: {spec: {restartPolicy: Never, containers: [{name: a, image: x}]}}}}}
+        """, "CronJob.batch \"a-cronjob-name-that-is-far-too-long-for-its-jobs-names\" is invalid: [metadata.name: Invalid value: \"a-cronjob-name-that-is-far-too-long-for-its-jobs-names\": must be no more than 52 characters, spec.schedule: Invalid value: \"TZ=UTC 0 * * * *\": cannot use TZ or CRON_TZ in schedule, use timeZone field instead]"),
     ])
     func validation(manifest: String, message: String) async throws {
         let f = try Fixture()

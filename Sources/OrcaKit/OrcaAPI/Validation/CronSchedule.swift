@@ -34,8 +34,16 @@ public struct CronSchedule: Sendable, Equatable {
     static let weekdayField = Field(min: 0, max: 6, names: ["sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6])
 
     public init(parsing text: String) throws(ParseError) {
-        let spec = text.trimmingCharacters(in: .whitespaces)
+        var spec = text.trimmingCharacters(in: .whitespaces)
         guard !spec.isEmpty else { throw ParseError(message: "empty spec string") }
+        // A time zone prefix (`TZ=Europe/Berlin 0 9 * * *`) is read and checked, then dropped:
+        // Kubernetes refuses it in new CronJobs and uses `spec.timeZone` instead.
+        if spec.hasPrefix("TZ=") || spec.hasPrefix("CRON_TZ=") {
+            let end = spec.firstIndex(of: " ") ?? spec.endIndex
+            let zone = String(spec[spec.index(after: spec.firstIndex(of: "=") ?? spec.startIndex)..<end])
+            guard Self.isKnownTimeZone(zone) else { throw ParseError(message: "provided bad location \(zone): unknown time zone \(zone)") }
+            spec = String(spec[end...]).trimmingCharacters(in: .whitespaces)
+        }
         if spec.hasPrefix("@") {
             let descriptors = ["@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
                                "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"]

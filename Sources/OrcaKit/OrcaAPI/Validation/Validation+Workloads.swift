@@ -171,24 +171,16 @@ extension Validation {
             errors.append(.invalid("metadata.name", .string(object.name), "must be no more than 52 characters"))
         }
         if let schedule = v[path: ["spec", "schedule"]]?.stringValue, !schedule.isEmpty {
+            do { _ = try CronSchedule(parsing: schedule) } catch {
+                errors.append(.invalid("spec.schedule", .string(schedule), error.message))
+            }
             if schedule.contains("TZ") {
                 errors.append(.invalid("spec.schedule", .string(schedule), "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
-            } else {
-                do { _ = try CronSchedule(parsing: schedule) } catch {
-                    errors.append(.invalid("spec.schedule", .string(schedule), error.message))
-                }
             }
         } else {
             errors.append(.required("spec.schedule"))
         }
-        switch v[path: ["spec", "concurrencyPolicy"]]?.stringValue ?? "" {
-        case "Allow", "Forbid", "Replace": break
-        case "": errors.append(.required("spec.concurrencyPolicy"))
-        case let policy: errors.append(.notSupported("spec.concurrencyPolicy", .string(policy), ["Allow", "Forbid", "Replace"]))
-        }
         errors += nonNegative(v, ["spec", "startingDeadlineSeconds"])
-        errors += nonNegative(v, ["spec", "successfulJobsHistoryLimit"])
-        errors += nonNegative(v, ["spec", "failedJobsHistoryLimit"])
         if let zone = v[path: ["spec", "timeZone"]], !zone.isNull {
             let name = zone.stringValue ?? ""
             if name.isEmpty {
@@ -198,6 +190,11 @@ extension Validation {
             } else if !CronSchedule.isKnownTimeZone(name) {
                 errors.append(.invalid("spec.timeZone", zone, "unknown time zone \(name)"))
             }
+        }
+        switch v[path: ["spec", "concurrencyPolicy"]]?.stringValue ?? "" {
+        case "Allow", "Forbid", "Replace": break
+        case "": errors.append(.required("spec.concurrencyPolicy"))
+        case let policy: errors.append(.notSupported("spec.concurrencyPolicy", .string(policy), ["Allow", "Forbid", "Replace"]))
         }
         // The job template's spec, as a Job's (its selector is generated when the Job is made).
         var template = JSONValue.object(JSONObject())
@@ -214,6 +211,8 @@ extension Validation {
         if policy != "OnFailure" && policy != "Never" {
             errors.append(.notSupported("spec.jobTemplate.spec.template.spec.restartPolicy", .string(policy), ["OnFailure", "Never"]))
         }
+        errors += nonNegative(v, ["spec", "successfulJobsHistoryLimit"])
+        errors += nonNegative(v, ["spec", "failedJobsHistoryLimit"])
         return errors
     }
 
