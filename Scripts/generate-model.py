@@ -181,6 +181,8 @@ VIEWS = [
         ("involvedObject", "ObjectReference"), ("reason", "s"), ("message", "s"), ("type", "s"), ("count", "i"),
         ("firstTimestamp", "t"), ("lastTimestamp", "t"), ("source", "EventSource"), ("reportingComponent", "s"),
         ("reportingInstance", "s"), ("action", "s")]),
+    ("EndpointSlice", ("discovery.k8s.io/v1", "EndpointSlice"), "An EndpointSlice (`endpoints` and `ports` are kept as written; read them from `raw`).", [
+        ("addressType", "s")]),
     ("EventSource", None, "Who reported an event.", [("component", "s"), ("host", "s")]),
     ("ResourceQuota", ("v1", "ResourceQuota"), "A ResourceQuota.", [
         ("spec", "ResourceQuotaSpec"), ("status", "ResourceQuotaStatus")]),

@@ -12,13 +12,7 @@ public struct EndpointsController: Reconciler {
     public static let triggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time"
     public static let headlessLabel = "service.kubernetes.io/headless"
 
-    /// The trigger times seen at the last sync of each Service (`TriggerTimeTracker`).
-    struct TriggerState: Sendable {
-        var pods: [String: Timestamp] = [:]
-        var service: Timestamp?
-    }
-
-    let triggers = ReconcilerState<[ReconcileRequest: TriggerState]>([:])
+    let triggers = TriggerTimeTracker()
 
     public init() {}
 
@@ -51,7 +45,7 @@ public struct EndpointsController: Reconciler {
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
         guard let service = context.get(Service.self, request) else {
-            triggers.withLock { $0[request] = nil }
+            triggers.forget(request)
             do {
                 _ = try await context.client.delete(kind: Endpoints.kind, namespace: request.namespace, name: request.name)
             } catch let error as StoreError where error.reason == .notFound {}
@@ -62,7 +56,7 @@ public struct EndpointsController: Reconciler {
         let selector = selectorObject.reduce(into: [String: String]()) { $0[$1.key] = $1.value.stringValue ?? "" }
         let pods = context.snapshot(Pod.kind).selecting(selector, namespace: request.namespace).compactMap { Pod($0.object) }
         let subsets = Self.subsets(service: service, pods: pods)
-        let trigger = lastChangeTriggerTime(request, service: service, pods: pods)
+        let trigger = triggers.lastChangeTriggerTime(request, service: service, pods: pods)
 
         let current = context.get(Endpoints.self, request)
         let headless = service.spec.clusterIP == "None"
@@ -99,28 +93,6 @@ public struct EndpointsController: Reconciler {
             return .requeue(after: .zero)
         }
         return .done
-    }
-
-    /// `ComputeEndpointLastChangeTriggerTime`: the earliest trigger (a pod's Ready transition, the
-    /// Service's creation) that changed since the last sync; nil when none did.
-    func lastChangeTriggerTime(_ request: ReconcileRequest, service: Service, pods: [Pod]) -> Timestamp? {
-        triggers.withLock { all in
-            let old = all[request] ?? TriggerState()
-            var state = TriggerState()
-            var earliest: Timestamp?
-            for pod in pods {
-                guard let t = pod.status.conditions[type: "Ready"]?.lastTransitionTime else { continue }
-                let name = pod.metadata.name ?? ""
-                state.pods[name] = t
-                if old.pods[name].map({ t > $0 }) ?? true { earliest = min(earliest ?? t, t) }
-            }
-            if let created = service.metadata.creationTimestamp {
-                if old.service.map({ created > $0 }) ?? true { earliest = min(earliest ?? created, created) }
-                state.service = created
-            }
-            all[request] = state
-            return earliest
-        }
     }
 
     // MARK: Subsets
@@ -246,5 +218,40 @@ public struct EndpointsController: Reconciler {
             }
         }
         return (out, true)
+    }
+}
+
+/// `TriggerTimeTracker`: the trigger times (pods' Ready transitions, the Service's creation) seen
+/// at the last sync of each Service, shared in shape by the Endpoints and EndpointSlice controllers.
+final class TriggerTimeTracker: Sendable {
+    struct State: Sendable {
+        var pods: [String: Timestamp] = [:]
+        var service: Timestamp?
+    }
+
+    let states = ReconcilerState<[ReconcileRequest: State]>([:])
+
+    func forget(_ request: ReconcileRequest) { states.withLock { $0[request] = nil } }
+
+    /// `ComputeEndpointLastChangeTriggerTime`: the earliest trigger that changed since the last
+    /// sync; nil when none did.
+    func lastChangeTriggerTime(_ request: ReconcileRequest, service: Service, pods: [Pod]) -> Timestamp? {
+        states.withLock { all in
+            let old = all[request] ?? State()
+            var state = State()
+            var earliest: Timestamp?
+            for pod in pods {
+                guard let t = pod.status.conditions[type: "Ready"]?.lastTransitionTime else { continue }
+                let name = pod.metadata.name ?? ""
+                state.pods[name] = t
+                if old.pods[name].map({ t > $0 }) ?? true { earliest = min(earliest ?? t, t) }
+            }
+            if let created = service.metadata.creationTimestamp {
+                if old.service.map({ created > $0 }) ?? true { earliest = min(earliest ?? created, created) }
+                state.service = created
+            }
+            all[request] = state
+            return earliest
+        }
     }
 }

@@ -68,7 +68,7 @@ public final class HistoryRerun: Sendable {
     public static let serviceAccounts: [String: String] = [
         "replicaset": "replicaset-controller", "deployment": "deployment-controller", "job": "job-controller",
         "daemonset": "daemon-set-controller", "statefulset": "statefulset-controller", "cronjob": "cronjob-controller",
-        "endpoint": "endpoint-controller", "garbagecollector": "generic-garbage-collector", "podgc": "pod-garbage-collector",
+        "endpoint": "endpoint-controller", "endpointslice": "endpointslice-controller", "garbagecollector": "generic-garbage-collector", "podgc": "pod-garbage-collector",
         "nodelifecycle": "node-controller", "taint-eviction-controller": "taint-eviction-controller",
         "ttl-after-finished": "ttl-after-finished-controller", "resourcequota": "resourcequota-controller",
     ]
@@ -102,7 +102,7 @@ public final class HistoryRerun: Sendable {
     public static let kindsWritten: [String: Set<String>] = [
         "replicaset": ["ReplicaSet", "Pod"], "deployment": ["Deployment", "ReplicaSet"], "job": ["Job", "Pod"], "daemonset": ["DaemonSet", "Pod", "ControllerRevision"],
         "statefulset": ["StatefulSet", "Pod", "ControllerRevision"], "cronjob": ["CronJob", "Job"],
-        "endpoint": ["Endpoints"], "garbagecollector": ["*"], "podgc": ["Pod"], "nodelifecycle": ["Node", "Pod"],
+        "endpoint": ["Endpoints"], "endpointslice": ["EndpointSlice"], "garbagecollector": ["*"], "podgc": ["Pod"], "nodelifecycle": ["Node", "Pod"],
         "taint-eviction-controller": ["Pod"], "ttl-after-finished": ["Job"], "scheduler": ["Pod"],
         "resourcequota": ["ResourceQuota"],
     ]
@@ -111,7 +111,7 @@ public final class HistoryRerun: Sendable {
     public static let eventComponents: [String: String] = [
         "replicaset": "replicaset-controller", "deployment": "deployment-controller", "job": "job-controller",
         "daemonset": "daemonset-controller", "statefulset": "statefulset-controller", "cronjob": "cronjob-controller",
-        "endpoint": "endpoint-controller", "garbagecollector": "garbage-collector-controller", "nodelifecycle": "node-controller",
+        "endpoint": "endpoint-controller", "endpointslice": "endpoint-slice-controller", "garbagecollector": "garbage-collector-controller", "nodelifecycle": "node-controller",
         "taint-eviction-controller": "taint-eviction-controller", "ttl-after-finished": "ttl-after-finished-controller",
         "scheduler": "default-scheduler",
     ]

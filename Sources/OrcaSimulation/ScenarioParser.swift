@@ -190,6 +190,7 @@ extension Scenario {
                                     "deployment-controller": "deployment", "deployments": "deployment",
                                     "statefulset-controller": "statefulset", "statefulsets": "statefulset",
                                     "cronjob-controller": "cronjob", "cronjobs": "cronjob",
+                                    "endpointslice-controller": "endpointslice", "endpointslices": "endpointslice",
                                     "daemonset-controller": "daemonset", "daemonsets": "daemonset",
                                     "resource-quota": "resourcequota", "resourcequota-controller": "resourcequota"]
 

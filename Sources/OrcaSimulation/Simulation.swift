@@ -37,7 +37,7 @@ public final class Simulation: Sendable {
 
     /// The controllers a simulation runs, in the fixed order they are drained.
     public static let controllerOrder = ["deployment", "replicaset", "job", "cronjob", "daemonset", "statefulset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
-                                         "taint-eviction-controller", "endpoint", "garbagecollector", "podgc", "ttl-after-finished",
+                                         "taint-eviction-controller", "endpoint", "endpointslice", "garbagecollector", "podgc", "ttl-after-finished",
                                          "resourcequota"]
 
     /// A run of `scenario` writing to `log`; UIDs and generated names come from `identities`, by
@@ -82,6 +82,7 @@ public final class Simulation: Sendable {
             controllers["taint-eviction-controller"] = manager.register(TaintEvictionController())
         }
         if enabled("endpoint") { controllers["endpoint"] = manager.register(EndpointsController()) }
+        if enabled("endpointslice") { controllers["endpointslice"] = manager.register(EndpointSliceController()) }
         if enabled("garbagecollector") { GarbageCollectorKinds.install(into: manager) }
         if enabled("podgc") {
             var settings = PodGCController.Settings()

@@ -47,6 +47,8 @@ enum Catalog {
                              summary: "evicts pods from NoExecute-tainted nodes after their tolerationSeconds"),
         ControllerDescriptor({ EndpointsController() },
                              summary: "keeps each Service's Endpoints: ready and not-ready pod addresses and ports"),
+        ControllerDescriptor({ EndpointSliceController() },
+                             summary: "keeps each Service's EndpointSlices: pod endpoints with ready/serving/terminating, 100 a slice"),
         ControllerDescriptor(name: "garbagecollector",
                              summary: "deletes dependents of deleted owners (Background, Foreground, Orphan)",
                              install: { GarbageCollectorKinds.install(into: $0) }),

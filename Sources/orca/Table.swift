@@ -84,6 +84,19 @@ enum Table {
                 }
                 rows.append(row)
             }
+        case "EndpointSlice":
+            header = ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+            // kubectl's listWithMoreString: three, then " + N more...", or <unset>.
+            func list(_ items: [String]) -> String {
+                let shown = items.prefix(3).joined(separator: ",")
+                if items.count > 3 { return "\(shown) + \(items.count - 3) more..." }
+                return shown.isEmpty ? "<unset>" : shown
+            }
+            for o in objects {
+                let ports = (o.value["ports"]?.arrayValue ?? []).map { p in p["port"]?.intValue.map(String.init) ?? p["name"]?.stringValue ?? "*" }
+                let addresses = (o.value["endpoints"]?.arrayValue ?? []).flatMap { ($0["addresses"]?.arrayValue ?? []).compactMap(\.stringValue) }
+                rows.append([o.name, o.value["addressType"]?.stringValue ?? "", list(ports), list(addresses), age(o)])
+            }
         case "StatefulSet":
             header = ["NAME", "READY", "AGE"] + (wide ? ["CONTAINERS", "IMAGES"] : [])
             for o in objects {

@@ -32,6 +32,7 @@ public struct ResourceKind: Sendable, Hashable {
                      hasSpecGeneration: false),
         ResourceKind(kind: "Service", apiVersion: "v1", plural: "services", shortNames: ["svc"], hasSpecGeneration: false),
         ResourceKind(kind: "Endpoints", apiVersion: "v1", plural: "endpoints", shortNames: ["ep"], hasSpecGeneration: false),
+        ResourceKind(kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1", plural: "endpointslices", hasSpecGeneration: false),
         ResourceKind(kind: "Event", apiVersion: "v1", plural: "events", shortNames: ["ev"], hasSpecGeneration: false),
         ResourceKind(kind: "ResourceQuota", apiVersion: "v1", plural: "resourcequotas", shortNames: ["quota"],
                      hasSpecGeneration: false),

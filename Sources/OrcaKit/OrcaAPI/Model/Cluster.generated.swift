@@ -19,6 +19,15 @@ public struct Event: ResourceView {
     public var action: String? { get { get("action") } set { set("action", newValue) } }
 }
 
+/// An EndpointSlice (`endpoints` and `ports` are kept as written; read them from `raw`).
+public struct EndpointSlice: ResourceView {
+    public static let apiVersion = "discovery.k8s.io/v1"
+    public static let kind = "EndpointSlice"
+    public var raw: JSONObject
+    public init(raw: JSONObject) { self.raw = raw }
+    public var addressType: String? { get { get("addressType") } set { set("addressType", newValue) } }
+}
+
 /// Who reported an event.
 public struct EventSource: JSONView {
     public var raw: JSONObject
