@@ -94,21 +94,12 @@ public enum DaemonSetPlanning {
     /// `pod-template-generation` and `controller-revision-hash`, `generateName: <ds>-`, a
     /// controller reference, and affinity pinning it to the node (the scheduler binds it).
     public static func daemonPod(_ ds: DaemonSet, nodeName: String, hash: String, owner: OwnerReference) -> Pod {
-        let template = ds.spec.template
-        var metadata = ObjectMeta()
-        metadata.generateName = "\(ds.metadata.name ?? "")-"
-        metadata.namespace = ds.metadata.namespace
-        var labels = template.metadata.labels
+        var labels: [String: String] = [:]
         if let generation = templateGeneration(ds) { labels[templateGenerationLabel] = String(generation) }
         if !hash.isEmpty { labels[revisionHashLabel] = hash }
-        if !labels.isEmpty { metadata.labels = labels }
-        let annotations = template.metadata.annotations
-        if !annotations.isEmpty { metadata.annotations = annotations }
-        let finalizers = template.metadata.finalizers
-        if !finalizers.isEmpty { metadata.finalizers = finalizers }
-        metadata.ownerReferences = [owner]
-        var pod = Pod(metadata: metadata)
-        var spec = template.spec
+        var pod = PodUtil.pod(from: ds.spec.template, namespace: ds.metadata.namespace, generateName: "\(ds.metadata.name ?? "")-",
+                              labels: labels, owner: owner)
+        var spec = pod.spec
         addDaemonTolerations(&spec)
         spec.affinity = pinnedAffinity(spec.affinity, nodeName: nodeName)
         pod.spec = spec

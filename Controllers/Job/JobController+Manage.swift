@@ -172,25 +172,11 @@ extension JobController {
     /// <job>-` (`<job>-<i>-` with an index), and for Indexed Jobs the index annotation and label,
     /// `JOB_COMPLETION_INDEX` and the hostname `<job>-<i>`.
     public static func pod(from job: Job, index: Int?) -> Pod {
-        let template = job.spec.template
         let name = job.metadata.name ?? ""
-        var metadata = ObjectMeta()
-        metadata.generateName = index.map { "\(name)-\($0)-" } ?? "\(name)-"
-        metadata.namespace = job.metadata.namespace
-        var labels = template.metadata.labels
-        var annotations = template.metadata.annotations
-        if let index {
-            labels[JobPlanning.indexKey] = String(index)
-            annotations[JobPlanning.indexKey] = String(index)
-        }
-        if !labels.isEmpty { metadata.labels = labels }
-        if !annotations.isEmpty { metadata.annotations = annotations }
-        var finalizers = template.metadata.finalizers
-        if !finalizers.contains(JobPlanning.trackingFinalizer) { finalizers.append(JobPlanning.trackingFinalizer) }
-        metadata.finalizers = finalizers
-        metadata.ownerReferences = [controllerRef(job)]
-        var pod = Pod(metadata: metadata)
-        pod.spec = template.spec
+        let indexed = index.map { [JobPlanning.indexKey: String($0)] } ?? [:]
+        var pod = PodUtil.pod(from: job.spec.template, namespace: job.metadata.namespace,
+                              generateName: index.map { "\(name)-\($0)-" } ?? "\(name)-", labels: indexed, annotations: indexed,
+                              finalizers: [JobPlanning.trackingFinalizer], owner: controllerRef(job))
         if let index {
             pod.spec.hostname = "\(name)-\(index)"
             var env = EnvVar(raw: JSONObject())

@@ -116,20 +116,8 @@ public struct ReplicaSetController: Reconciler {
     /// A pod from the template: labels, annotations and finalizers copied, `generateName:
     /// <rs>-`, and a controller reference.
     static func pod(from rs: ReplicaSet) -> Pod {
-        let template = rs.spec.template
-        var metadata = ObjectMeta()
-        metadata.generateName = "\(rs.metadata.name ?? "")-"
-        metadata.namespace = rs.metadata.namespace
-        let labels = template.metadata.labels
-        if !labels.isEmpty { metadata.labels = labels }
-        let annotations = template.metadata.annotations
-        if !annotations.isEmpty { metadata.annotations = annotations }
-        let finalizers = template.metadata.finalizers
-        if !finalizers.isEmpty { metadata.finalizers = finalizers }
-        metadata.ownerReferences = [controllerRef(rs)]
-        var pod = Pod(metadata: metadata)
-        pod.spec = template.spec
-        return pod
+        PodUtil.pod(from: rs.spec.template, namespace: rs.metadata.namespace, generateName: "\(rs.metadata.name ?? "")-",
+                    owner: controllerRef(rs))
     }
 
     // MARK: Status

@@ -34,23 +34,9 @@ public enum StatefulSetPlanning {
     /// `<set>-<ordinal>`, with its identity (hostname, subdomain, pod-name and pod-index labels),
     /// a volume per claim template and the revision label.
     public static func pod(_ set: StatefulSet, ordinal: Int, revision: String, owner: OwnerReference) -> Pod {
-        let template = set.spec.template
         let name = "\(set.metadata.name ?? "")-\(ordinal)"
-        var metadata = ObjectMeta()
-        metadata.name = name
-        metadata.namespace = set.metadata.namespace
-        var labels = template.metadata.labels
-        labels[podNameLabel] = name
-        labels[podIndexLabel] = String(ordinal)
-        labels[revisionLabel] = revision
-        metadata.labels = labels
-        let annotations = template.metadata.annotations
-        if !annotations.isEmpty { metadata.annotations = annotations }
-        let finalizers = template.metadata.finalizers
-        if !finalizers.isEmpty { metadata.finalizers = finalizers }
-        metadata.ownerReferences = [owner]
-        var pod = Pod(metadata: metadata)
-        pod.spec = template.spec
+        var pod = PodUtil.pod(from: set.spec.template, namespace: set.metadata.namespace, name: name,
+                              labels: [podNameLabel: name, podIndexLabel: String(ordinal), revisionLabel: revision], owner: owner)
         pod.spec.raw["hostname"] = .string(name)
         if let service = set.spec.serviceName, !service.isEmpty { pod.spec.raw["subdomain"] = .string(service) }
         // updateStorage: each claim template is mounted from the claim `<template>-<pod>`.

@@ -34,15 +34,7 @@ struct Get: AsyncParsableCommand {
                 return
             }
             let resource = try resolveKind(kinds[0])
-            guard ["table", "wide", "json", "yaml"].contains(output) else {
-                throw CLIError("error: unable to match a printer suitable for the output format \"\(output)\", allowed formats are: json,wide,yaml,table")
-            }
-            let labelSelector: LabelSelector
-            do {
-                labelSelector = try selector.map { try LabelSelector(parsing: $0) } ?? .everything
-            } catch let error as ManifestSyntaxError {
-                throw CLIError("error: \(error.message)")
-            }
+            let labelSelector = try checkedOptions()
             let log = try dataOptions.openLog(create: false)
             let (atSeq, atTime) = try timeTravel.resolve(log)
             let ns: String? = !resource.namespaced || allNamespaces ? nil : namespace
@@ -72,19 +64,23 @@ struct Get: AsyncParsableCommand {
         }
     }
 
+    /// The output format checked and the label selector parsed, with kubectl's errors.
+    func checkedOptions() throws -> LabelSelector {
+        guard ["table", "wide", "json", "yaml"].contains(output) else {
+            throw CLIError("error: unable to match a printer suitable for the output format \"\(output)\", allowed formats are: json,wide,yaml,table")
+        }
+        do {
+            return try selector.map { try LabelSelector(parsing: $0) } ?? .everything
+        } catch let error as ManifestSyntaxError {
+            throw CLIError("error: \(error.message)")
+        }
+    }
+
     /// Several kinds at once: one table per kind that has objects, names as `kind.group/name`,
     /// separated by a blank line (as kubectl prints them); one List for json and yaml.
     func runMany(_ kindNames: [String], name: String?) async throws {
         let resources = try kindNames.map(resolveKind)
-        guard ["table", "wide", "json", "yaml"].contains(output) else {
-            throw CLIError("error: unable to match a printer suitable for the output format \"\(output)\", allowed formats are: json,wide,yaml,table")
-        }
-        let labelSelector: LabelSelector
-        do {
-            labelSelector = try selector.map { try LabelSelector(parsing: $0) } ?? .everything
-        } catch let error as ManifestSyntaxError {
-            throw CLIError("error: \(error.message)")
-        }
+        let labelSelector = try checkedOptions()
         let log = try dataOptions.openLog(create: false)
         let (atSeq, atTime) = try timeTravel.resolve(log)
         var tables: [String] = []

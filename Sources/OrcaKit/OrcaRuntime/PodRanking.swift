@@ -23,6 +23,29 @@ public enum PodUtil {
         return ready.adding(.seconds(minReadySeconds)) < now
     }
 
+    /// `GetPodFromTemplate`: a pod made from a workload's template — named `name`, or
+    /// `generateName`, in `namespace` — with the template's labels (plus `labels`), annotations
+    /// (plus `annotations`), finalizers (plus `finalizers`), the controller reference and spec.
+    public static func pod(from template: PodTemplateSpec, namespace: String?, name: String? = nil, generateName: String? = nil,
+                           labels extraLabels: [String: String] = [:], annotations extraAnnotations: [String: String] = [:],
+                           finalizers extraFinalizers: [String] = [], owner: OwnerReference) -> Pod {
+        var metadata = ObjectMeta()
+        if let name { metadata.name = name }
+        if let generateName { metadata.generateName = generateName }
+        metadata.namespace = namespace
+        let labels = template.metadata.labels.merging(extraLabels) { _, new in new }
+        if !labels.isEmpty { metadata.labels = labels }
+        let annotations = template.metadata.annotations.merging(extraAnnotations) { _, new in new }
+        if !annotations.isEmpty { metadata.annotations = annotations }
+        var finalizers = template.metadata.finalizers
+        for f in extraFinalizers where !finalizers.contains(f) { finalizers.append(f) }
+        if !finalizers.isEmpty { metadata.finalizers = finalizers }
+        metadata.ownerReferences = [owner]
+        var pod = Pod(metadata: metadata)
+        pod.spec = template.spec
+        return pod
+    }
+
     /// The pod's controller owner reference.
     public static func controllerRef(_ pod: Pod) -> OwnerReference? {
         pod.metadata.ownerReferences.first { $0.controller == true }
