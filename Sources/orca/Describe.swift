@@ -24,8 +24,10 @@ struct Describe: AsyncParsableCommand {
             }
             let o = Unstructured(record.object)
             var lines: [String] = []
+            // Values start in one column, past the kind's longest label (kubectl's tabwriter).
+            let width = ["CronJob": 30, "Deployment": 23].first { $0.key == o.kind }?.value ?? 18
             func field(_ label: String, _ value: String) {
-                lines.append((label + ":").padding(toLength: max(18, label.count + 2), withPad: " ", startingAt: 0) + value)
+                lines.append((label + ":").padding(toLength: max(width, label.count + 2), withPad: " ", startingAt: 0) + value)
             }
             field("Name", o.name)
             if resource.namespaced { field("Namespace", o.namespace) }
@@ -34,8 +36,8 @@ struct Describe: AsyncParsableCommand {
             field("Resource Version", o.resourceVersion ?? "")
             field("Created", o.creationTimestamp?.rfc3339 ?? "<unknown>")
             if let deletion = o.deletionTimestamp { field("Deleting At", "\(deletion.rfc3339) (grace \(o.deletionGracePeriodSeconds ?? 0)s)") }
-            field("Labels", o.labels.isEmpty ? "<none>" : o.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n" + String(repeating: " ", count: 18)))
-            field("Annotations", o.annotations.isEmpty ? "<none>" : o.annotations.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n" + String(repeating: " ", count: 18)))
+            field("Labels", o.labels.isEmpty ? "<none>" : o.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n" + String(repeating: " ", count: width)))
+            field("Annotations", o.annotations.isEmpty ? "<none>" : o.annotations.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n" + String(repeating: " ", count: width)))
             if !o.finalizers.isEmpty { field("Finalizers", o.finalizers.joined(separator: ", ")) }
             for owner in o.ownerReferences { field("Controlled By", "\(owner.kind)/\(owner.name)\(owner.controller == true ? "" : " (not controller)")") }
             if let phase = o.value[path: ["status", "phase"]]?.stringValue { field("Status", phase) }
@@ -57,6 +59,38 @@ struct Describe: AsyncParsableCommand {
                     func text(_ v: JSONValue?) -> String { v?.stringValue ?? v?.intValue.map(String.init) ?? "0" }
                     field("RollingUpdateStrategy", "\(text(rolling["maxUnavailable"])) max unavailable, \(text(rolling["maxSurge"])) max surge")
                 }
+            }
+            if o.kind == "StatefulSet" {
+                // kubectl's StatefulSetDescriber.
+                let selector = (o.value[path: ["spec", "selector", "matchLabels"]]?.objectValue ?? [:])
+                    .map { "\($0.key)=\($0.value.stringValue ?? "")" }.sorted().joined(separator: ",")
+                field("Selector", selector)
+                field("Replicas", "\(o.value[path: ["spec", "replicas"]]?.intValue ?? 0) desired | \(o.value[path: ["status", "replicas"]]?.intValue ?? 0) total")
+                field("Update Strategy", o.value[path: ["spec", "updateStrategy", "type"]]?.stringValue ?? "")
+                if let partition = o.value[path: ["spec", "updateStrategy", "rollingUpdate", "partition"]]?.intValue {
+                    field("  Partition", String(partition))
+                }
+                let pods = try objects(in: log, kind: "Pod", namespace: o.namespace, atSeq: atSeq).map { Unstructured($0.object) }
+                    .filter { pod in pod.ownerReferences.contains { $0.controller == true && $0.uid == o.uid } }
+                func count(_ phases: Set<String>) -> Int { pods.filter { phases.contains($0.value[path: ["status", "phase"]]?.stringValue ?? "") }.count }
+                field("Pods Status", "\(count(["Running"])) Running / \(count(["Pending"])) Waiting / \(count(["Succeeded"])) Succeeded / \(count(["Failed"])) Failed")
+            }
+            if o.kind == "CronJob" {
+                // kubectl's CronJobDescriber.
+                func value(_ path: [String]) -> String {
+                    guard let v = o.value[path: path], !v.isNull else { return "<unset>" }
+                    return v.stringValue ?? v.intValue.map(String.init) ?? v.boolValue.map { $0 ? "True" : "False" } ?? v.jsonString()
+                }
+                field("Schedule", value(["spec", "schedule"]))
+                if o.value[path: ["spec", "timeZone"]] != nil { field("Time Zone", value(["spec", "timeZone"])) }
+                field("Concurrency Policy", value(["spec", "concurrencyPolicy"]))
+                field("Suspend", value(["spec", "suspend"]))
+                field("Successful Job History Limit", value(["spec", "successfulJobsHistoryLimit"]))
+                field("Failed Job History Limit", value(["spec", "failedJobsHistoryLimit"]))
+                field("Starting Deadline Seconds", value(["spec", "startingDeadlineSeconds"]))
+                field("Last Schedule Time", value(["status", "lastScheduleTime"]))
+                let active = (o.value[path: ["status", "active"]]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+                field("Active Jobs", active.isEmpty ? "<none>" : active.joined(separator: ", "))
             }
             let conditions = o.value[path: ["status", "conditions"]]?.arrayValue ?? []
             if !conditions.isEmpty {

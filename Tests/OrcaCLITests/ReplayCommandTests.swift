@@ -127,10 +127,10 @@ struct ReplayCommandTests {
         #expect(table.first == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"])
         #expect(table.first { $0.first == "api" } == ["api", "14/20", "9", "14", "6m", "app", "api:2", "app=api"])
         let described = try run("orca", ["describe", "deployment", "api", "--data", data]).stdout.split(separator: "\n").map(String.init)
-        #expect(described.contains("Replicas:         20 desired | 9 updated | 23 total | 14 available | 9 unavailable"))
+        #expect(described.contains("Replicas:              20 desired | 9 updated | 23 total | 14 available | 9 unavailable"))
         #expect(described.contains("RollingUpdateStrategy: 2 max unavailable, 3 max surge"))
-        #expect(described.contains { $0.hasPrefix("OldReplicaSets:   api-") && $0.hasSuffix(" (14/14 replicas created)") })
-        #expect(described.contains { $0.hasPrefix("NewReplicaSet:    api-") && $0.hasSuffix(" (9/9 replicas created)") })
+        #expect(described.contains { $0.hasPrefix("OldReplicaSets:        api-") && $0.hasSuffix(" (14/14 replicas created)") })
+        #expect(described.contains { $0.hasPrefix("NewReplicaSet:         api-") && $0.hasSuffix(" (9/9 replicas created)") })
         // Several kinds at once (and `all`): a table each, names as kind.group/name; KIND/NAME.
         let many = try run("orca", ["get", "deploy,rs", "--data", data]).stdout.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.split(separator: " ", omittingEmptySubsequences: true).first.map(String.init) ?? "" }
@@ -152,6 +152,9 @@ struct ReplayCommandTests {
             .map { $0.split(separator: " ", omittingEmptySubsequences: true) }
         #expect(rows == [["NAME", "READY", "AGE", "CONTAINERS", "IMAGES"], ["db", "3/3", "2m", "app", "db:2"],
                          ["par", "3/3", "2m", "app", "par:1"], ["web", "1/1", "2m", "app", "nginx:2"]])
+        let described = try run("orca", ["describe", "sts", "db", "--data", data]).stdout.split(separator: "\n").map(String.init)
+        #expect(described.contains("Replicas:         3 desired | 3 total") && described.contains("  Partition:      2"))
+        #expect(described.contains("Pods Status:      3 Running / 0 Waiting / 0 Succeeded / 0 Failed"))
     }
 
     @Test("get cronjobs prints kubectl's SCHEDULE, TIMEZONE, SUSPEND, ACTIVE and LAST SCHEDULE")
@@ -163,6 +166,9 @@ struct ReplayCommandTests {
         #expect(rows.first?.split(separator: " ", omittingEmptySubsequences: true) == ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST", "SCHEDULE", "AGE"])
         #expect(rows.contains { $0.split(separator: " ", omittingEmptySubsequences: true) == ["tick", "*", "*", "*", "*", "*", "<none>", "False", "0", "60s", "6m"] })
         #expect(rows.contains { $0.split(separator: " ", omittingEmptySubsequences: true) == ["swap", "*/2", "*", "*", "*", "*", "<none>", "False", "1", "2m", "6m"] })
+        let described = try run("orca", ["describe", "cj", "swap", "--data", data]).stdout.split(separator: "\n").map(String.init)
+        #expect(described.contains("Concurrency Policy:           Replace") && described.contains("Active Jobs:                  swap-29453764"))
+        #expect(described.contains("Starting Deadline Seconds:    <unset>") && described.contains("Last Schedule Time:           2026-01-01T00:04:00Z"))
     }
 
     @Test("orca diff shows what changed in an object between two moments")
