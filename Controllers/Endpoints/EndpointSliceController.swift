@@ -32,7 +32,7 @@ public struct EndpointSliceController: Reconciler {
                       let service = slice.labels[serviceNameLabel] else { return [] }
                 return [ReconcileRequest(namespace: slice.namespace, name: service)]
             }),
-        ], workers: 5, indexes: [.labels(of: Pod.kind)])
+        ], workers: 5, indexes: [.labels(of: Pod.kind), .labels(of: EndpointSlice.kind)])
     }
 
     /// One endpoint, with the pod's name for ordering and its resolved ports for grouping.
@@ -55,20 +55,29 @@ public struct EndpointSliceController: Reconciler {
         let trigger = triggers.lastChangeTriggerTime(request, service: service, pods: pods)
         let nodes = context.snapshot(Node.kind)
 
-        // The desired endpoints, grouped by their ports.
+        // The desired endpoints, grouped by their ports. Without named target ports every pod
+        // resolves the Service's ports alike: they are worked out once.
         var desired: [String: (ports: JSONValue, endpoints: [Desired])] = [:]
+        let named = service.spec.ports.contains { if case .string? = $0.targetPort { return true } else { return false } }
+        var shared: (ports: JSONValue, key: String)?
         for pod in pods where EndpointsController.shouldBeInEndpoints(pod, includeTerminating: true) {
-            let ports = Self.ports(service: service, pod: pod)
-            let key = ports.jsonString()
+            let ports: JSONValue, key: String
+            if !named, let shared {
+                (ports, key) = shared
+            } else {
+                ports = Self.ports(service: service, pod: pod)
+                key = ports.jsonString()
+                if !named { shared = (ports, key) }
+            }
             let zone = pod.spec.nodeName.flatMap { nodes.get(name: $0) }?.labels["topology.kubernetes.io/zone"]
             desired[key, default: (ports, [])].endpoints.append(
                 Desired(pod: pod.metadata.name ?? "", uid: pod.metadata.uid ?? "", endpoint: Self.endpoint(pod, service: service, zone: zone)))
         }
 
-        let existing = context.list(EndpointSlice.self, namespace: request.namespace).filter { slice in
-            slice.metadata.labels[Self.serviceNameLabel] == request.name && slice.metadata.labels[Self.managedByLabel] == Self.managedBy
-                && slice.metadata.ownerReferences.contains { $0.uid == service.metadata.uid }
-        }
+        let existing = context.snapshot(EndpointSlice.kind)
+            .selecting([Self.serviceNameLabel: request.name, Self.managedByLabel: Self.managedBy], namespace: request.namespace)
+            .compactMap { EndpointSlice($0.object) }
+            .filter { slice in slice.metadata.ownerReferences.contains { $0.uid == service.metadata.uid } }
         var plan = Self.plan(existing: existing, desired: desired)
         // No endpoints at all: one placeholder slice (an existing one kept).
         if plan.keep.allSatisfy({ $0.1.isEmpty }) && plan.create.isEmpty {
