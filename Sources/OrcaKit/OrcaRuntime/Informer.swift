@@ -146,19 +146,15 @@ public struct CacheSnapshot: Sendable {
     ///
     /// - Complexity: O(n log n) in the number of objects returned.
     public func list(namespace: String? = nil) -> [EventRecord] {
-        let records: [EventRecord]
-        if let namespace {
-            records = byIndex(IndexName.namespace, namespace)
-        } else {
-            records = objects.values.map(\.record)
-        }
-        return records.sorted { $0.key < $1.key }
+        if let namespace { return byIndex(IndexName.namespace, namespace) }
+        // Sorted by key before the records are looked up: a record builds its key on each call.
+        return objects.keys.sorted().compactMap { objects[$0]?.record }
     }
 
     /// Objects filed under `value` in the index `name`, in key order; empty for an unknown index.
     public func byIndex(_ name: String, _ value: String) -> [EventRecord] {
         guard let keys = indexes[name]?[value] else { return [] }
-        return keys.compactMap { objects[$0]?.record }.sorted { $0.key < $1.key }
+        return keys.sorted().compactMap { objects[$0]?.record }
     }
 
     public var count: Int { objects.count }
@@ -176,7 +172,7 @@ public struct CacheSnapshot: Sendable {
     public func claimCandidates(namespace: String, controllerUID: String) -> [EventRecord] {
         var keys = indexes[IndexName.orphans]?[namespace] ?? []
         for key in indexes[IndexName.controllerUID]?[controllerUID] ?? [] where key.namespace == namespace { keys.insert(key) }
-        return keys.compactMap { objects[$0]?.record }.sorted { $0.key < $1.key }
+        return keys.sorted().compactMap { objects[$0]?.record }
     }
 
     /// The objects in `namespace` whose labels include every pair of `selector`, in key order,
@@ -194,7 +190,7 @@ public struct CacheSnapshot: Sendable {
             let keys = index[key + "=" + value] ?? []
             if smallest == nil || keys.count < smallest?.count ?? 0 { smallest = keys }
         }
-        return (smallest ?? []).filter { $0.namespace == namespace }.compactMap { objects[$0]?.record }.filter(matches).sorted { $0.key < $1.key }
+        return (smallest ?? []).filter { $0.namespace == namespace }.sorted().compactMap { objects[$0]?.record }.filter(matches)
     }
 }
 
