@@ -12,7 +12,7 @@ struct Get: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The namespace.") var namespace: String = "default"
     @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "List across all namespaces.") var allNamespaces = false
     @Option(name: [.customShort("l"), .long], help: "A label selector, e.g. app=web,tier!=db.") var selector: String?
-    @Option(name: .shortAndLong, help: "table, wide, json or yaml.") var output: String = "table"
+    @Option(name: .shortAndLong, help: "table, wide, json, yaml or name.") var output: String = "table"
     @OptionGroup var timeTravel: TimeTravelOptions
     @OptionGroup var dataOptions: DataOptions
 
@@ -52,6 +52,8 @@ struct Get: AsyncParsableCommand {
                 print(name != nil ? items[0].prettyJSONString() : listValue(items).prettyJSONString())
             case "yaml":
                 print(name != nil ? items[0].yamlString() : listValue(items).yamlString(), terminator: "")
+            case "name":
+                for item in items { print(Self.qualifiedName(resource, Unstructured(item).name)) }
             default:
                 if items.isEmpty {
                     Output.err(ns.map { "No resources found in \($0) namespace." } ?? "No resources found")
@@ -64,10 +66,15 @@ struct Get: AsyncParsableCommand {
         }
     }
 
+    /// `kind.group/name`, as kubectl names an object across kinds (`deployment.apps/web`, `pod/web-x`).
+    static func qualifiedName(_ resource: ResourceKind, _ name: String) -> String {
+        resource.singular + (resource.group.isEmpty ? "" : "." + resource.group) + "/" + name
+    }
+
     /// The output format checked and the label selector parsed, with kubectl's errors.
     func checkedOptions() throws -> LabelSelector {
-        guard ["table", "wide", "json", "yaml"].contains(output) else {
-            throw CLIError("error: unable to match a printer suitable for the output format \"\(output)\", allowed formats are: json,wide,yaml,table")
+        guard ["table", "wide", "json", "yaml", "name"].contains(output) else {
+            throw CLIError("error: unable to match a printer suitable for the output format \"\(output)\", allowed formats are: json,name,wide,yaml,table")
         }
         do {
             return try selector.map { try LabelSelector(parsing: $0) } ?? .everything
@@ -95,11 +102,11 @@ struct Get: AsyncParsableCommand {
             }
             let items = records.filter { labelSelector.matches(Unstructured($0.object).labels) }.map(\.object)
             all += items
+            if output == "name" { tables += items.map { Self.qualifiedName(resource, Unstructured($0).name) } }
             guard !items.isEmpty, output == "table" || output == "wide" else { continue }
-            let prefix = resource.singular + (resource.group.isEmpty ? "" : "." + resource.group) + "/"
             let shown = items.map { item in
                 var u = Unstructured(item)
-                u.name = prefix + u.name
+                u.name = Self.qualifiedName(resource, u.name)
                 return u
             }
             let now = try atTime ?? presentMoment(of: log)
@@ -113,7 +120,7 @@ struct Get: AsyncParsableCommand {
             if tables.isEmpty && missing.isEmpty {
                 Output.err(allNamespaces ? "No resources found" : "No resources found in \(namespace) namespace.")
             }
-            if !tables.isEmpty { print(tables.joined(separator: "\n\n")) }
+            if !tables.isEmpty { print(tables.joined(separator: output == "name" ? "\n" : "\n\n")) }
         }
         for line in missing { Output.err(line) }
         if !missing.isEmpty { throw ExitCode(1) }

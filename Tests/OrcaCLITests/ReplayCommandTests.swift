@@ -139,6 +139,7 @@ struct ReplayCommandTests {
         let everything = try run("orca", ["get", "all", "--data", data]).stdout
         #expect(everything.contains("\npod/web-") && everything.contains("\ndeployment.apps/batch ") && everything.contains("\nreplicaset.apps/api-"))
         #expect(try run("orca", ["get", "deploy/web", "--data", data]).stdout.split(separator: "\n").count == 2)
+        #expect(try run("orca", ["get", "deploy", "-o", "name", "--data", data]).stdout == "deployment.apps/api\ndeployment.apps/batch\ndeployment.apps/web\n")
         let missing = try run("orca", ["get", "deploy,svc", "nope", "--data", data])
         #expect(missing.status == 1 && missing.stderr.contains("deployments.apps \"nope\" not found"))
     }
