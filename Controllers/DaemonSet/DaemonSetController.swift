@@ -192,9 +192,11 @@ public struct DaemonSetController: Reconciler {
                 } catch {
                     expectations.creationObserved(key)
                     let message = (error as? StoreError)?.message ?? "\(error)"
+                    await context.events.record(sync.record, type: "Warning", reason: "FailedCreate", message: "Error creating: \(message)")
+                    // In a namespace being deleted every creation fails: not a failure to report.
+                    if (error as? StoreError)?.isNamespaceTerminating == true { continue }
                     errors.append(message)
                     batchFailed = true
-                    await context.events.record(sync.record, type: "Warning", reason: "FailedCreate", message: "Error creating: \(message)")
                 }
             }
             position += batch

@@ -126,9 +126,11 @@ extension JobController {
                     expectations.creationObserved(key)
                     active -= 1
                     let message = (error as? StoreError)?.message ?? "\(error)"
+                    await context.events.record(record, type: "Warning", reason: "FailedCreate", message: "Error creating: \(message)")
+                    // In a namespace being deleted every creation fails: not a failure to report.
+                    if (error as? StoreError)?.isNamespaceTerminating == true { continue }
                     failure = failure ?? message
                     batchFailed = true
-                    await context.events.record(record, type: "Warning", reason: "FailedCreate", message: "Error creating: \(message)")
                 }
             }
             if batchFailed { break }

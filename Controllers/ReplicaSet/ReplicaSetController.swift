@@ -79,9 +79,11 @@ public struct ReplicaSetController: Reconciler {
                         // A failed creation will never be observed.
                         expectations.creationObserved(key)
                         let message = (error as? StoreError)?.message ?? "\(error)"
+                        await context.events.record(rsRecord, type: "Warning", reason: "FailedCreate", message: "Error creating: \(message)")
+                        // In a namespace being deleted every creation fails: not a failure to report.
+                        if (error as? StoreError)?.isNamespaceTerminating == true { continue }
                         failure = failure ?? message
                         batchFailed = true
-                        await context.events.record(rsRecord, type: "Warning", reason: "FailedCreate", message: "Error creating: \(message)")
                     }
                 }
                 if batchFailed { break }

@@ -71,6 +71,7 @@ public final class HistoryRerun: Sendable {
         "endpoint": "endpoint-controller", "endpointslice": "endpointslice-controller", "garbagecollector": "generic-garbage-collector", "podgc": "pod-garbage-collector",
         "nodelifecycle": "node-controller", "taint-eviction-controller": "taint-eviction-controller",
         "ttl-after-finished": "ttl-after-finished-controller", "resourcequota": "resourcequota-controller",
+        "namespace": "namespace-controller",
     ]
 
     /// What a run of `controllers` replaces by default: their own actors (`controller/job`, as
@@ -104,7 +105,7 @@ public final class HistoryRerun: Sendable {
         "statefulset": ["StatefulSet", "Pod", "ControllerRevision"], "cronjob": ["CronJob", "Job"],
         "endpoint": ["Endpoints"], "endpointslice": ["EndpointSlice"], "garbagecollector": ["*"], "podgc": ["Pod"], "nodelifecycle": ["Node", "Pod"],
         "taint-eviction-controller": ["Pod"], "ttl-after-finished": ["Job"], "scheduler": ["Pod"],
-        "resourcequota": ["ResourceQuota"],
+        "resourcequota": ["ResourceQuota"], "namespace": ["*"],
     ]
 
     /// The event source each built-in controller records as (`source.component`).

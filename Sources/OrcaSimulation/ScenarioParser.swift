@@ -192,7 +192,8 @@ extension Scenario {
                                     "cronjob-controller": "cronjob", "cronjobs": "cronjob",
                                     "endpointslice-controller": "endpointslice", "endpointslices": "endpointslice",
                                     "daemonset-controller": "daemonset", "daemonsets": "daemonset",
-                                    "resource-quota": "resourcequota", "resourcequota-controller": "resourcequota"]
+                                    "resource-quota": "resourcequota", "resourcequota-controller": "resourcequota",
+                                    "namespace-controller": "namespace", "namespaces": "namespace"]
 
     static func parseConfig(_ field: Field) throws(ScenarioError) -> SimulationConfig {
         var c = SimulationConfig()

@@ -14,6 +14,7 @@ import CronJobController
 import SchedulerController
 import TaintEvictionController
 import ResourceQuotaController
+import NamespaceController
 import TTLAfterFinishedController
 
 /// Runs a scenario in deterministic simulation (SCENARIOS.md §1.3): every built-in controller on
@@ -38,7 +39,7 @@ public final class Simulation: Sendable {
     /// The controllers a simulation runs, in the fixed order they are drained.
     public static let controllerOrder = ["deployment", "replicaset", "job", "cronjob", "daemonset", "statefulset", "scheduler", "kubelet-node", "kubelet", "nodelifecycle",
                                          "taint-eviction-controller", "endpoint", "endpointslice", "garbagecollector", "podgc", "ttl-after-finished",
-                                         "resourcequota"]
+                                         "resourcequota", "namespace"]
 
     /// A run of `scenario` writing to `log`; UIDs and generated names come from `identities`, by
     /// default a generator seeded with the scenario's seed.
@@ -93,6 +94,7 @@ public final class Simulation: Sendable {
         }
         if enabled("ttl-after-finished") { controllers["ttl-after-finished"] = manager.register(TTLAfterFinishedController()) }
         if enabled("resourcequota") { controllers["resourcequota"] = manager.register(ResourceQuotaController()) }
+        if enabled("namespace") { controllers["namespace"] = manager.register(NamespaceController()) }
         self.controllers = Mutex(controllers)
     }
 

@@ -20,6 +20,7 @@ import StatefulSetController
 import CronJobController
 import SchedulerController
 import ResourceQuotaController
+import NamespaceController
 import TTLAfterFinishedController
 
 /// Every controller `orca run` can start, built-ins and examples alike.
@@ -58,6 +59,8 @@ enum Catalog {
                              summary: "deletes finished Jobs spec.ttlSecondsAfterFinished seconds after they finish"),
         ControllerDescriptor({ ResourceQuotaController() },
                              summary: "keeps each ResourceQuota's status: its hard limits and what the namespace uses"),
+        ControllerDescriptor({ NamespaceController() },
+                             summary: "empties a namespace being deleted, then lifts its kubernetes finalizer"),
     ])
 
     static var helpText: String { "Controllers:\n" + table(registry) }

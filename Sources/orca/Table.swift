@@ -174,6 +174,9 @@ enum Table {
                 rows.append([o.name, String(o.value["value"]?.intValue ?? 0), String(o.value["globalDefault"]?.boolValue ?? false), age(o),
                              o.value["preemptionPolicy"]?.stringValue ?? ""])
             }
+        case "Namespace":
+            header = ["NAME", "STATUS", "AGE"]
+            for o in objects { rows.append([o.name, o.value[path: ["status", "phase"]]?.stringValue ?? "", age(o)]) }
         case "Lease":
             header = ["NAME", "HOLDER", "AGE"]
             for o in objects { rows.append([o.name, o.value[path: ["spec", "holderIdentity"]]?.stringValue ?? "", age(o)]) }

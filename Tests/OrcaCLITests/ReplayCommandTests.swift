@@ -172,6 +172,20 @@ struct ReplayCommandTests {
         #expect(described.contains("Starting Deadline Seconds:    <unset>") && described.contains("Last Schedule Time:           2026-01-01T00:04:00Z"))
     }
 
+    @Test("get namespaces prints kubectl's STATUS: Active, then Terminating until the namespace controller is done")
+    func namespaceTable() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("ns")
+        #expect(try run("orca", ["simulate", scenarioDirectory.appendingPathComponent("namespace-deletion.yaml").path, "--data", data]).status == 0)
+        func rows(at time: String) throws -> [[Substring]] {
+            try run("orca", ["get", "ns", "--at-time", time, "--data", data]).stdout.split(separator: "\n")
+                .map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        }
+        #expect(try rows(at: "5s") == [["NAME", "STATUS", "AGE"], ["quick", "Active", "5s"], ["team", "Active", "5s"]])
+        #expect(try rows(at: "30s") == [["NAME", "STATUS", "AGE"], ["team", "Terminating", "30s"]])
+        #expect(try run("orca", ["get", "ns", "--data", data]).stderr == "No resources found\n")
+    }
+
     @Test("orca diff shows what changed in an object between two moments")
     func diff() throws {
         let dir = TemporaryDirectory()

@@ -269,6 +269,56 @@ struct StoreCreateTests {
         try await f.store.create(try podManifest("c"))
     }
 
+    @Test("Namespace lifecycle: the kubernetes finalizer, Terminating on delete, no new content, removal once finalized")
+    func namespaceLifecycle() async throws {
+        let f = try Fixture()
+        let created = try await f.store.create(try yaml("{apiVersion: v1, kind: Namespace, metadata: {name: team}, spec: {finalizers: [example.com/x]}}"))
+        #expect(created.value[path: ["spec", "finalizers"]] == ["example.com/x", "kubernetes"])
+        #expect(created.value[path: ["status", "phase"]] == "Active")
+        #expect(created.labels["kubernetes.io/metadata.name"] == "team")
+        // spec.finalizers change only through /finalize.
+        var edited = created.value
+        edited[path: ["spec", "finalizers"]] = []
+        let updated = try await f.store.update(edited)
+        #expect(updated.value[path: ["spec", "finalizers"]] == ["example.com/x", "kubernetes"])
+
+        try await f.store.create(try podManifest("web", node: "node-1").applyingMergePatch(["metadata": ["namespace": "team"]]))
+        let outcome = try await f.store.delete(kind: "Namespace", name: "team")
+        guard case .terminating(let terminating) = outcome else { Issue.record("namespace removed at once"); return }
+        #expect(terminating.value[path: ["status", "phase"]] == "Terminating")
+        #expect(terminating.deletionTimestamp != nil && terminating.deletionGracePeriodSeconds == nil)
+        #expect(terminating.finalizers.isEmpty)
+
+        // NamespaceLifecycle admission: nothing new, named by generateName before a name exists.
+        let seq = try f.log.latestSeq()
+        let named = await storeError { try await f.store.create(try podManifest("late").applyingMergePatch(["metadata": ["namespace": "team"]])) }
+        #expect(named?.reason == .forbidden)
+        #expect(named?.message == "pods \"late\" is forbidden: unable to create new content in namespace team because it is being terminated")
+        #expect(named?.isNamespaceTerminating == true)
+        let generated = await storeError {
+            try await f.store.create(try yaml("{apiVersion: v1, kind: Event, metadata: {generateName: web-, namespace: team}, involvedObject: {name: web}}"))
+        }
+        #expect(generated?.message == "events \"web-\" is forbidden: unable to create new content in namespace team because it is being terminated")
+        #expect(try f.log.latestSeq() == seq)
+        // Updates and deletes of what is there still work; other namespaces are untouched.
+        try await f.store.patch(kind: "Pod", namespace: "team", name: "web", mergePatch: ["metadata": ["labels": ["a": "b"]]])
+        try await f.store.create(try podManifest("elsewhere"))
+
+        // A second delete, a status write or an ordinary update keep it while spec.finalizers remain.
+        guard case .terminating = try await f.store.delete(kind: "Namespace", name: "team") else { Issue.record("removed"); return }
+        var status = try #require(try f.store.get(kind: "Namespace", name: "team")).value
+        status[path: ["status", "conditions"]] = [["type": "NamespaceContentRemaining", "status": "True"]]
+        try await f.store.updateStatus(status)
+        #expect(try f.store.get(kind: "Namespace", name: "team") != nil)
+        // /finalize removes the namespace once no finalizer is left.
+        try await f.store.patch(kind: "Namespace", name: "team", mergePatch: ["spec": ["finalizers": ["example.com/x"]]], subresource: .finalize)
+        #expect(try f.store.get(kind: "Namespace", name: "team")?.value[path: ["spec", "finalizers"]] == ["example.com/x"])
+        try await f.store.patch(kind: "Namespace", name: "team", mergePatch: ["spec": ["finalizers": []]], subresource: .finalize)
+        #expect(try f.store.get(kind: "Namespace", name: "team") == nil)
+        let wrong = await storeError { try await f.store.patch(kind: "Pod", name: "elsewhere", mergePatch: [:], subresource: .finalize) }
+        #expect(wrong?.reason == .notFound)
+    }
+
     @Test("ResourceQuota compute resources: every container must state them; every exceeded one is named, in the limit's format")
     func computeQuota() async throws {
         let f = try Fixture()

@@ -30,6 +30,16 @@ extension Store {
         // Defaulting, then mutating admission.
         let labelsGiven = !object.labels.isEmpty
         Defaults.apply(to: &object.value, kind: kind)
+        if kind.namespaced {
+            // NamespaceLifecycle, the first admission plugin: nothing new in a namespace being
+            // deleted (a namespace that does not exist is allowed: Orca has no namespace
+            // objects for `default` and the like).
+            let namespace = try txn.current(ObjectKey(kind: "Namespace", namespace: "", name: object.namespace))
+            if let namespace, namespace.object[path: ["status", "phase"]]?.stringValue == "Terminating" {
+                throw StoreError.namespaceTerminating(kind.kind, object.name.isEmpty ? (object.generateName ?? "") : object.name,
+                                                      namespace: object.namespace)
+            }
+        }
         if kind.kind == "Pod", var spec = object.value["spec"], spec.objectValue != nil {
             try admitPriority(&spec, pod: object.name.isEmpty ? (object.generateName ?? "") : object.name, txn: txn)
             Defaults.addDefaultTolerations(to: &spec, seconds: admission.defaultTolerationSeconds)
@@ -160,6 +170,12 @@ extension Store {
             if object.value[path: ["spec", "ipFamilyPolicy"]] == nil { object.value[path: ["spec", "ipFamilyPolicy"]] = "SingleStack" }
             if object.value[path: ["spec", "internalTrafficPolicy"]] == nil { object.value[path: ["spec", "internalTrafficPolicy"]] = "Cluster" }
         case "Namespace":
+            // namespaceStrategy.PrepareForCreate: Active, and the `kubernetes` finalizer the
+            // namespace controller removes once the namespace's content is gone.
+            var finalizers = object.value[path: ["spec", "finalizers"]]?.arrayValue ?? []
+            if !finalizers.contains("kubernetes") { finalizers.append("kubernetes") }
+            if object.value["spec"]?.objectValue == nil { object.value["spec"] = .object(JSONObject()) }
+            object.value[path: ["spec", "finalizers"]] = .array(finalizers)
             object.value["status"] = ["phase": "Active"]
         default:
             break

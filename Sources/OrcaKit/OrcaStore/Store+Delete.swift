@@ -80,6 +80,9 @@ extension Store {
                 throw StoreError(.conflict, "Operation cannot be fulfilled on \(StoreError.resource(kind.kind)) \"\(name)\": Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(object.resourceVersion ?? "")")
             }
 
+            if kind.kind == "Namespace" {
+                return try Self.deleteNamespace(object, current: current, options: options, now: now, txn: txn, context: context)
+            }
             // Finalizers for the propagation policy.
             // An explicit policy wins; else a finalizer already set by an earlier delete; else the
             // kind's default (upstream's shouldOrphanDependents / shouldDeleteDependents).
@@ -126,5 +129,36 @@ extension Store {
         }
         let object = Unstructured(record.object)
         return record.type == .deleted ? .deleted(object) : .terminating(object)
+    }
+
+    /// The namespace registry's delete: the first request marks the namespace Terminating
+    /// (deletionTimestamp now, no grace; the orphan/foregroundDeletion finalizer only for an
+    /// explicit policy) and keeps it while `spec.finalizers` — the namespace controller's
+    /// `kubernetes` — remain; once they are gone a delete removes it like any object.
+    static func deleteNamespace(_ namespace: Unstructured, current: EventRecord, options: DeleteOptions, now: Timestamp,
+                                txn: any LogTransaction, context: WriteContext) throws -> EventRecord {
+        var object = namespace
+        if object.deletionTimestamp == nil {
+            object.deletionTimestamp = Timestamp(seconds: now.seconds)
+            object.value[path: ["status", "phase"]] = "Terminating"
+            var finalizers = object.finalizers
+            switch options.propagationPolicy {
+            case .orphan?:
+                finalizers.removeAll { $0 == "foregroundDeletion" }
+                if !finalizers.contains("orphan") { finalizers.append("orphan") }
+            case .foreground?:
+                finalizers.removeAll { $0 == "orphan" }
+                if !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
+            case .background?:
+                finalizers.removeAll { $0 == "orphan" || $0 == "foregroundDeletion" }
+            case nil:
+                break
+            }
+            object.finalizers = finalizers
+            return try txn.append(EventDraft(time: now, type: .modified, actor: context.actor, cause: context.cause, object: object.value))
+        }
+        let specFinalizers = object.value[path: ["spec", "finalizers"]]?.arrayValue ?? []
+        guard specFinalizers.isEmpty, object.finalizers.isEmpty else { return current }
+        return try txn.append(EventDraft(time: now, type: .deleted, actor: context.actor, cause: context.cause, object: object.value))
     }
 }

@@ -7,6 +7,9 @@ public enum Subresource: String, Sendable, Hashable {
     case main
     /// Only `status` (spec and metadata changes are ignored).
     case status
+    /// A Namespace's `spec.finalizers` only (the `/finalize` subresource the namespace
+    /// controller uses to say it is done).
+    case finalize
 }
 
 extension Store {
@@ -159,6 +162,12 @@ extension Store {
             // deploymentStatusStrategy keeps only spec and labels: the Deployment controller
             // writes its revision annotation with the status.
             if kind.kind == "Deployment" { next.value[path: ["metadata", "annotations"]] = submitted.value[path: ["metadata", "annotations"]] }
+        case .finalize:
+            guard kind.kind == "Namespace" else {
+                throw StoreError(.notFound, "the server could not find the requested resource")
+            }
+            next = old
+            next.value[path: ["spec", "finalizers"]] = submitted.value[path: ["spec", "finalizers"]] ?? .array([])
         case .main:
             next = submitted
             Defaults.apply(to: &next.value, kind: kind)
@@ -166,6 +175,10 @@ extension Store {
                 next.value[path: ["metadata", field]] = old.value[path: ["metadata", field]]
             }
             if Self.hasStatusSubresource(kind) { next.value["status"] = old.value["status"] }
+            if kind.kind == "Namespace" {
+                // namespaceStrategy.PrepareForUpdate: spec.finalizers change only through /finalize.
+                next.value[path: ["spec", "finalizers"]] = old.value[path: ["spec", "finalizers"]]
+            }
             if kind.kind == "Service" {
                 // Allocated values are kept when an update leaves them out.
                 for field in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy"]
@@ -197,6 +210,7 @@ extension Store {
         if next.value == old.value { return current }
         let now = now()
         let removeNow = next.deletionTimestamp != nil && next.finalizers.isEmpty && (next.deletionGracePeriodSeconds ?? 0) == 0
+            && (next.value[path: ["spec", "finalizers"]]?.arrayValue ?? []).isEmpty
         return try txn.append(EventDraft(time: now, type: removeNow ? .deleted : .modified, actor: context.actor,
                                          cause: context.cause, object: next.value))
     }

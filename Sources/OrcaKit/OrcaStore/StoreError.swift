@@ -24,6 +24,16 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     /// `metav1.StatusDetails`' kind and name: the object an `Invalid` error is about.
     public var detailsKind: String?
     public var detailsName: String?
+    /// A `metav1.StatusCause` type the error carries besides field errors: `NamespaceTerminating`
+    /// when a create was refused because its namespace is being deleted.
+    public var causeType: String?
+
+    /// The `StatusCause` type of a create refused in a namespace being deleted.
+    public static let namespaceTerminatingCause = "NamespaceTerminating"
+
+    /// Whether this is the refusal of a create in a namespace being deleted
+    /// (`apierrors.HasStatusCause(err, v1.NamespaceTerminatingCause)`).
+    public var isNamespaceTerminating: Bool { causeType == Self.namespaceTerminatingCause }
 
     public init(_ reason: Reason, _ message: String, causes: [FieldError] = []) {
         self.reason = reason
@@ -59,5 +69,12 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     }
     public static func forbidden(_ kind: String, _ name: String, _ detail: String) -> StoreError {
         StoreError(.forbidden, "\(resource(kind)) \"\(name)\" is forbidden: \(detail)")
+    }
+    /// The NamespaceLifecycle admission plugin's refusal; `name` is the object's name, or its
+    /// `generateName` (the plugin runs before names are generated).
+    public static func namespaceTerminating(_ kind: String, _ name: String, namespace: String) -> StoreError {
+        var error = forbidden(kind, name, "unable to create new content in namespace \(namespace) because it is being terminated")
+        error.causeType = namespaceTerminatingCause
+        return error
     }
 }

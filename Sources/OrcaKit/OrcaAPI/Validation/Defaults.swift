@@ -4,6 +4,12 @@ public enum Defaults {
     /// Fills defaults of a built-in kind in place.
     public static func apply(to object: inout JSONValue, kind: ResourceKind) {
         switch kind.kind {
+        case "Namespace":
+            // SetDefaults_Namespace: the immutable name label, on every write.
+            if object["metadata"]?.objectValue != nil, let name = object[path: ["metadata", "name"]]?.stringValue, !name.isEmpty {
+                if object[path: ["metadata", "labels"]]?.objectValue == nil { object[path: ["metadata", "labels"]] = .object(JSONObject()) }
+                object[path: ["metadata", "labels", "kubernetes.io/metadata.name"]] = .string(name)
+            }
         case "Pod":
             if var spec = object["spec"] {
                 defaultPodSpec(&spec)
