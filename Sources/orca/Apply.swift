@@ -43,6 +43,10 @@ struct Apply: AsyncParsableCommand {
                     if let e = error as? StoreError, e.reason == .invalid, e.detailsKind != nil {
                         // kubectl reports an invalid object by its details alone.
                         Output.err(Output.describe(error))
+                    } else if let e = error as? StoreError, !u.name.isEmpty,
+                              (try? store.get(kind: u.kind, namespace: u.namespace, name: u.name)) == nil {
+                        // A refused creation, as kubectl words it.
+                        Output.err("Error from server (\(e.reason)): error when creating \"\(filename == "-" ? "STDIN" : filename)\": \(e.message)")
                     } else {
                         let action = "applying \(u.kind.lowercased())/\(u.name)"
                         Output.err(Output.describe(error) + " (when \(action) from \"\(filename)\")")

@@ -116,6 +116,21 @@ struct CLITests {
         }
         #expect(actors == ["kube-controller-manager": 234, "python-requests": 201, "kube-scheduler": 100])
     }
+
+    @Test("delete namespace: Terminating in get, and a create in it is refused as kubectl reports it")
+    func terminatingNamespace() throws {
+        let dir = TemporaryDirectory()
+        let data = dir.sub("data")
+        #expect(try run("orca", ["apply", "-f", "-", "--data", data], stdin: "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n").status == 0)
+        #expect(try run("orca", ["delete", "ns", "team", "--data", data]).stdout == "namespace \"team\" deleted\n")
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: team}\nspec: {containers: [{name: c, image: nginx}]}\n"
+        let refused = try run("orca", ["apply", "-f", "-", "--data", data], stdin: pod)
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "Error from server (Forbidden): error when creating \"STDIN\": pods \"web\" is forbidden: unable to create new content in namespace team because it is being terminated\n")
+        let rows = try run("orca", ["get", "ns", "--data", data]).stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(rows.first == ["NAME", "STATUS", "AGE"] && rows.dropFirst().first?.prefix(2) == ["team", "Terminating"])
+        #expect(try run("orca", ["get", "pods", "-n", "team", "--data", data]).stderr == "No resources found in team namespace.\n")
+    }
 }
 
 @Suite("orca run")
