@@ -7,8 +7,9 @@ import Orca
 /// the first delete) and that still carries `kubernetes` in `spec.finalizers` is synced 5 s
 /// after each of its events (upstream's `namespaceDeletionGracePeriod`):
 ///
-/// 1. every namespaced object in it that is not already being deleted is deleted, each with
-///    its kind's default options (pods gracefully, with their own grace period);
+/// 1. every namespaced object in it that is not already being deleted is deleted with
+///    background propagation (so no Job gains the `orphan` finalizer), pods gracefully with
+///    their own grace period;
 /// 2. the five deletion conditions are written in upstream's order and words —
 ///    `NamespaceDeletionDiscoveryFailure`, `NamespaceDeletionGroupVersionParsingFailure`,
 ///    `NamespaceDeletionContentFailure`, `NamespaceContentRemaining` ("Some resources are
@@ -80,7 +81,10 @@ public struct NamespaceController: Reconciler {
                     continue
                 }
                 do {
-                    if case .terminating(let still) = try await context.client.delete(kind: kind.kind, namespace: namespace, name: object.name) {
+                    // Background, as upstream asks: no orphan finalizer on a Job, whose default it is.
+                    let outcome = try await context.client.delete(kind: kind.kind, namespace: namespace, name: object.name,
+                                                                  options: DeleteOptions(propagationPolicy: .background))
+                    if case .terminating(let still) = outcome {
                         left.append(still.value)
                     }
                 } catch let error as StoreError where error.reason == .notFound {
