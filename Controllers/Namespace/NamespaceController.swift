@@ -19,7 +19,8 @@ import Orca
 /// 3. while content remains the namespace is synced again after `estimate / 2 + 1` seconds:
 ///    the estimate is the longest `terminationGracePeriodSeconds` of its unfinished pods (0 once
 ///    the namespace has been terminating that long), or 15 s when what remains waits on
-///    finalizers; content that remains with neither is an error, retried after a second;
+///    finalizers; content that remains with neither is an error, retried with upstream's
+///    back-off (5 ms doubling to 60 s);
 /// 4. once nothing remains, `kubernetes` is removed through the `finalize` subresource, which
 ///    removes the namespace when no other finalizer holds it.
 ///
@@ -42,7 +43,11 @@ public struct NamespaceController: Reconciler {
                 }
                 return []
             }, delay: { _ in deletionGracePeriod }),
-        ], workers: 10, watchesPrimary: false)
+        ], workers: 10, rateLimiter: {
+            // upstream's nsControllerRateLimiter: failures retried from 5 ms, at least every minute.
+            MaxOfRateLimiter(ExponentialFailureRateLimiter(base: .milliseconds(5), max: .seconds(60)),
+                             BucketRateLimiter(qps: 10, burst: 100))
+        }, watchesPrimary: false)
     }
 
     /// The finalizer this controller owns.
@@ -123,7 +128,7 @@ public struct NamespaceController: Reconciler {
             }
         }
 
-        if !failures.isEmpty { return .requeue(after: .seconds(1)) }
+        if !failures.isEmpty { throw DeletionFailed(namespace: namespace, causes: failures) }
         if estimate > 0 { return .requeue(after: .seconds(estimate / 2 + 1)) }
         guard remaining.isEmpty else { return .requeue(after: .seconds(1)) }
 
@@ -136,6 +141,13 @@ public struct NamespaceController: Reconciler {
             // Another finalizer's owner finished the deletion first.
         }
         return .done
+    }
+
+    /// Content that should have gone did not: retried with the rate limiter's back-off.
+    public struct DeletionFailed: Error, CustomStringConvertible {
+        public var namespace: String
+        public var causes: [String]
+        public var description: String { "deletion of namespace \(namespace) failed: \(causes.joined(separator: ", "))" }
     }
 
     /// The namespaced kinds whose objects a namespace's deletion removes, in a fixed order.
