@@ -93,7 +93,32 @@ struct Describe: AsyncParsableCommand {
                 field("Active Jobs", active.isEmpty ? "<none>" : active.joined(separator: ", "))
             }
             let conditions = o.value[path: ["status", "conditions"]]?.arrayValue ?? []
-            if !conditions.isEmpty {
+            if o.kind == "Namespace" {
+                // kubectl's NamespaceDescriber: conditions in full, then the namespace's quotas.
+                if !conditions.isEmpty {
+                    lines.append("Conditions:")
+                    var rows = [["Type", "Status", "LastTransitionTime", "Reason", "Message"],
+                                ["----", "------", "------------------", "------", "-------"]]
+                    for c in conditions {
+                        rows.append(["type", "status", "lastTransitionTime", "reason", "message"].map { c[$0]?.stringValue ?? "" })
+                    }
+                    lines.append(contentsOf: Table.format(rows).split(separator: "\n").map { "  " + $0 })
+                }
+                lines.append("")
+                let quotas = try objects(in: log, kind: "ResourceQuota", namespace: o.name, atSeq: atSeq).map { Unstructured($0.object) }
+                if quotas.isEmpty { lines.append("No resource quota.") } else { lines.append("Resource Quotas") }
+                for quota in quotas {
+                    lines.append("  Name:     \(quota.name)")
+                    let hard = quota.value[path: ["status", "hard"]]?.objectValue ?? quota.value[path: ["spec", "hard"]]?.objectValue ?? [:]
+                    let used = quota.value[path: ["status", "used"]]?.objectValue ?? [:]
+                    func text(_ v: JSONValue?) -> String { v?.stringValue ?? v?.intValue.map(String.init) ?? "0" }
+                    var rows = [["Resource", "Used", "Hard"], ["--------", "---", "---"]]
+                    for name in hard.keys.sorted() { rows.append([name, text(used[name]), text(hard[name])]) }
+                    lines.append(contentsOf: Table.format(rows).split(separator: "\n").map { "  " + $0 })
+                }
+                lines.append("")
+                lines.append("No LimitRange resource.")
+            } else if !conditions.isEmpty {
                 lines.append("Conditions:")
                 lines.append("  Type                        Status   Reason")
                 for c in conditions {

@@ -172,7 +172,7 @@ struct ReplayCommandTests {
         #expect(described.contains("Starting Deadline Seconds:    <unset>") && described.contains("Last Schedule Time:           2026-01-01T00:04:00Z"))
     }
 
-    @Test("get namespaces prints kubectl's STATUS: Active, then Terminating until the namespace controller is done")
+    @Test("get namespaces prints kubectl's STATUS: Active, then Terminating until the namespace controller is done; describe shows its conditions")
     func namespaceTable() throws {
         let dir = TemporaryDirectory()
         let data = dir.sub("ns")
@@ -184,6 +184,11 @@ struct ReplayCommandTests {
         #expect(try rows(at: "5s") == [["NAME", "STATUS", "AGE"], ["quick", "Active", "5s"], ["team", "Active", "5s"]])
         #expect(try rows(at: "30s") == [["NAME", "STATUS", "AGE"], ["team", "Terminating", "30s"]])
         #expect(try run("orca", ["get", "ns", "--data", data]).stderr == "No resources found\n")
+        let described = try run("orca", ["describe", "ns", "team", "--at-time", "30s", "--data", data]).stdout
+            .split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(described.contains("Status: Terminating") && described.contains("Type Status LastTransitionTime Reason Message"))
+        #expect(described.contains("NamespaceContentRemaining True 2026-01-01T00:00:20Z SomeResourcesRemain Some resources are remaining: pods. has 1 resource instances"))
+        #expect(described.contains("No resource quota.") && described.contains("No LimitRange resource."))
     }
 
     @Test("orca diff shows what changed in an object between two moments")
