@@ -206,7 +206,7 @@ public enum GarbageCollectorKinds {
     /// The metadata whose change can make an object collectable or affect its dependents.
     static let ownershipFields: [[String]] = [["metadata", "ownerReferences"], ["metadata", "deletionTimestamp"], ["metadata", "finalizers"]]
 
-    public static let all = ["Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ControllerRevision", "Service", "Endpoints", "EndpointSlice", "Node", "Lease"]
+    public static let all = ["Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ControllerRevision", "Service", "Endpoints", "EndpointSlice", "Node", "Lease", "Namespace"]
 
     /// The index, on each collected kind's informer, of every owner reference's UID.
     public static let ownerIndex = "gc.ownerUID"
@@ -226,7 +226,8 @@ public enum GarbageCollectorKinds {
          manager.register(GarbageCollector<Endpoints>()),
          manager.register(GarbageCollector<EndpointSlice>()),
          manager.register(GarbageCollector<Node>()),
-         manager.register(GarbageCollector<Lease>())]
+         manager.register(GarbageCollector<Lease>()),
+         manager.register(GarbageCollector<Namespace>())]
     }
 }
 

@@ -181,7 +181,7 @@ struct ReplayCommandTests {
             try run("orca", ["get", "ns", "--at-time", time, "--data", data]).stdout.split(separator: "\n")
                 .map { $0.split(separator: " ", omittingEmptySubsequences: true) }
         }
-        #expect(try rows(at: "5s") == [["NAME", "STATUS", "AGE"], ["quick", "Active", "5s"], ["team", "Active", "5s"]])
+        #expect(try rows(at: "5s") == [["NAME", "STATUS", "AGE"], ["fg", "Active", "5s"], ["quick", "Active", "5s"], ["team", "Active", "5s"]])
         #expect(try rows(at: "30s") == [["NAME", "STATUS", "AGE"], ["team", "Terminating", "30s"]])
         #expect(try run("orca", ["get", "ns", "--data", data]).stderr == "No resources found\n")
         let described = try run("orca", ["describe", "ns", "team", "--at-time", "30s", "--data", data]).stdout
