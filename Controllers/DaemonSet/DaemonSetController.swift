@@ -190,11 +190,12 @@ public struct DaemonSetController: Reconciler {
                     let created = try await context.client.create(pod)
                     await context.events.record(sync.record, reason: "SuccessfulCreate", message: "Created pod: \(created.metadata.name ?? "")")
                 } catch {
-                    expectations.creationObserved(key)
                     let message = (error as? StoreError)?.message ?? "\(error)"
                     await context.events.record(sync.record, type: "Warning", reason: "FailedCreate", message: "Error creating: \(message)")
-                    // In a namespace being deleted every creation fails: not a failure to report.
+                    // In a namespace being deleted every creation fails: ignored, as upstream
+                    // does (still expected).
                     if (error as? StoreError)?.isNamespaceTerminating == true { continue }
+                    expectations.creationObserved(key)
                     errors.append(message)
                     batchFailed = true
                 }

@@ -123,12 +123,13 @@ extension JobController {
                     let pod = try await context.client.create(template)
                     await context.events.record(record, reason: "SuccessfulCreate", message: "Created pod: \(pod.metadata.name ?? "")")
                 } catch {
-                    expectations.creationObserved(key)
-                    active -= 1
                     let message = (error as? StoreError)?.message ?? "\(error)"
                     await context.events.record(record, type: "Warning", reason: "FailedCreate", message: "Error creating: \(message)")
-                    // In a namespace being deleted every creation fails: not a failure to report.
+                    // In a namespace being deleted every creation fails: ignored, as upstream
+                    // does (still expected, still counted active).
                     if (error as? StoreError)?.isNamespaceTerminating == true { continue }
+                    expectations.creationObserved(key)
+                    active -= 1
                     failure = failure ?? message
                     batchFailed = true
                 }

@@ -76,12 +76,13 @@ public struct ReplicaSetController: Reconciler {
                         let pod = try await context.client.create(Self.pod(from: rs))
                         await context.events.record(rsRecord, reason: "SuccessfulCreate", message: "Created pod: \(pod.metadata.name ?? "")")
                     } catch {
-                        // A failed creation will never be observed.
-                        expectations.creationObserved(key)
                         let message = (error as? StoreError)?.message ?? "\(error)"
                         await context.events.record(rsRecord, type: "Warning", reason: "FailedCreate", message: "Error creating: \(message)")
-                        // In a namespace being deleted every creation fails: not a failure to report.
+                        // In a namespace being deleted every creation fails: counted as a success,
+                        // as upstream does (so still expected).
                         if (error as? StoreError)?.isNamespaceTerminating == true { continue }
+                        // A failed creation will never be observed.
+                        expectations.creationObserved(key)
                         failure = failure ?? message
                         batchFailed = true
                     }
