@@ -58,10 +58,11 @@ public struct NamespaceController: Reconciler {
     public init() {}
 
     public func reconcile(_ request: ReconcileRequest, context: ReconcileContext) async throws -> ReconcileResult {
-        guard let record = context.snapshot(Namespace.kind).get(namespace: "", name: request.name),
-              let deletedAt = record.value(at: ["metadata", "deletionTimestamp"])?.stringValue.flatMap(Timestamp.init(rfc3339:))
+        // Read from the store, as upstream gets it from the API: the latest version, not a cache's.
+        guard let record = try context.client.store.get(kind: Namespace.kind, namespace: "", name: request.name),
+              let deletedAt = record.deletionTimestamp
         else { return .done }
-        let specFinalizers = record.value(at: ["spec", "finalizers"])?.arrayValue ?? []
+        let specFinalizers = record.value[path: ["spec", "finalizers"]]?.arrayValue ?? []
         guard specFinalizers.contains(.string(Self.finalizer)) else { return .done }
         let namespace = request.name
 
@@ -116,8 +117,8 @@ public struct NamespaceController: Reconciler {
 
         // The conditions, written when any changed.
         let wanted = Self.conditions(remaining: remaining, finalizersRemaining: finalizersRemaining, failures: failures)
-        let current = record.value(at: ["status", "conditions"])?.arrayValue ?? []
-        if let conditions = Self.merged(current: current, wanted: wanted, now: context.now), var updated = Namespace(record.object) {
+        let current = record.value[path: ["status", "conditions"]]?.arrayValue ?? []
+        if let conditions = Self.merged(current: current, wanted: wanted, now: context.now), var updated = Namespace(record.value) {
             var status = updated.raw["status"]?.objectValue ?? JSONObject()
             status["conditions"] = .array(conditions)
             updated.raw["status"] = .object(status)
