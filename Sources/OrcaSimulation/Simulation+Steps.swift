@@ -7,7 +7,9 @@ extension Simulation {
     }
 
     /// Runs one step as the user (actor `scenario/steps[i]`). A target that matches nothing, or
-    /// a write the API rejects, stops the run (exit status 2).
+    /// a write the API rejects as invalid, stops the run (exit status 2); a write admission
+    /// refuses (Forbidden) is recorded in ``refusedWrites`` and the run goes on, as a cluster
+    /// would — an `apply` step's other manifests are still applied.
     func perform(_ step: Step) async throws {
         let context = WriteContext(actor: "scenario/steps[\(step.index)]")
         let store = manager.store
@@ -15,7 +17,14 @@ extension Simulation {
         do {
             switch step.action {
             case .apply(let manifests):
-                for manifest in manifests { try await apply(manifest.value, context: context) }
+                for manifest in manifests {
+                    do {
+                        try await apply(manifest.value, context: context)
+                    } catch let error as StoreError where error.reason == .forbidden {
+                        let at = now.since(scenario.start)
+                        refusals.withLock { $0.append("\(scenario.file):\(step.line): steps[\(step.index)] at \(at.goString): \(error.reason): \(error.message)") }
+                    }
+                }
             case .patch(let target, let merge, let status):
                 let object = try resolve(target, step, "patch")
                 try await store.patch(kind: target.kind, namespace: object.namespace, name: object.name, mergePatch: merge,

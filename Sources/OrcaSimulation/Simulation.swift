@@ -33,6 +33,12 @@ public final class Simulation: Sendable {
     /// The manifest a scenario last applied to each object (`objects:` and `apply` steps), for
     /// the three-way merge of the next `apply`.
     let applied = Mutex<[ObjectKey: JSONValue]>([:])
+    /// Step writes admission refused (Forbidden), in order, as `file:line: steps[i] at T: message`.
+    let refusals = Mutex<[String]>([])
+
+    /// The step writes the API refused with Forbidden — a quota exceeded, a namespace being
+    /// deleted — which, as for `kubectl apply`, do not stop the run.
+    public var refusedWrites: [String] { refusals.withLock { $0 } }
     /// Selector targets' candidates, listed at one seq of the log (see `targetCandidates`).
     let targetCandidateCache = Mutex<(seq: UInt64, lists: [String: TargetCandidates])>((0, [:]))
 

@@ -86,6 +86,7 @@ struct Simulate: AsyncParsableCommand {
         do { try log.sync() } catch { throw CLIError("error: \(error.message)", exitCode: 1) }
         let wall = ContinuousClock.now - wallStart
         reporter.finish()
+        for refusal in simulation.refusedWrites { Output.err("warning: \(refusal)") }
         let failures = try simulation.checkExpectations()
         log.close()
         let seconds = max(Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18, 1e-6)

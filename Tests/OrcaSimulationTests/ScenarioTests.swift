@@ -77,6 +77,21 @@ struct IdentityAcrossScenarios {
     }
 }
 
+@Suite("scenario steps the API refuses")
+struct RefusedStepTests {
+    @Test("a create admission refuses (a namespace being deleted) is reported and the run goes on")
+    func refusedCreate() async throws {
+        let scenario = try loadScenario("namespace-deletion.yaml")
+        let (log, path) = try temporaryLog()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let simulation = Simulation(scenario: scenario, log: log)
+        try await simulation.run()
+        #expect(simulation.refusedWrites.count == 1)
+        #expect(simulation.refusedWrites.first?.hasSuffix("at 12s: Forbidden: pods \"late\" is forbidden: unable to create new content in namespace team because it is being terminated") == true)
+        #expect(try simulation.checkExpectations().isEmpty)
+    }
+}
+
 @Suite("idempotent reconciles across every scenario")
 struct IdempotenceAcrossScenarios {
     /// Level-based controllers converge: once an instant has settled, reconciling any of their
