@@ -75,7 +75,8 @@ public struct Step: Sendable {
 
     public enum Action: Sendable {
         case apply([Located<JSONValue>])
-        case patch(Target, merge: JSONValue, status: Bool)
+        /// A merge patch of the object (`subresource: status` or, for a Namespace, `finalize`).
+        case patch(Target, merge: JSONValue, subresource: Subresource)
         case delete(Target, DeleteOptions)
         case node(String, NodeAction)
         case pod(Target, PodAction)

@@ -32,12 +32,15 @@ extension Scenario {
             let target = try parseTarget(values["patch"]!)
             let merge = try require("merge", "the JSON merge patch").json()
             guard merge.objectValue != nil else { throw values["merge"]!.error("must be a mapping") }
-            var status = false
+            var subresource = Subresource.main
             if let sub = try string("subresource") {
-                guard sub == "status" else { throw values["subresource"]!.error("must be status") }
-                status = true
+                // `finalize`: a Namespace's spec.finalizers, as `kubectl replace --raw …/finalize`.
+                guard sub == "status" || (sub == "finalize" && target.kind == "Namespace") else {
+                    throw values["subresource"]!.error("must be status (or finalize, for a Namespace)")
+                }
+                subresource = sub == "status" ? .status : .finalize
             }
-            return step(.patch(target, merge: merge, status: status))
+            return step(.patch(target, merge: merge, subresource: subresource))
         case "delete":
             let deleteField = values["delete"]!
             var options = DeleteOptions()

@@ -25,10 +25,10 @@ extension Simulation {
                         refusals.withLock { $0.append("\(scenario.file):\(step.line): steps[\(step.index)] at \(at.goString): \(error.reason): \(error.message)") }
                     }
                 }
-            case .patch(let target, let merge, let status):
+            case .patch(let target, let merge, let subresource):
                 let object = try resolve(target, step, "patch")
                 try await store.patch(kind: target.kind, namespace: object.namespace, name: object.name, mergePatch: merge,
-                                      subresource: status ? .status : .main, context: context)
+                                      subresource: subresource, context: context)
             case .delete(let target, let options):
                 let object = try resolve(target, step, "delete")
                 try await store.delete(kind: target.kind, namespace: object.namespace, name: object.name, options: options, context: context)
