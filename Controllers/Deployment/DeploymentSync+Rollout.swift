@@ -2,8 +2,6 @@ import Orca
 
 /// The two rollout strategies of a Deployment sync: RollingUpdate and Recreate.
 extension DeploymentSync {
-    // MARK: Rolling update
-
     /// `rolloutRolling`.
     func rolloutRolling() async throws -> ReconcileResult {
         let (created, old) = try await allReplicaSets(create: true)

@@ -2,8 +2,6 @@ import Orca
 
 /// A Deployment sync's status: counts, the Available and Progressing conditions, the deadline.
 extension DeploymentSync {
-    // MARK: Status
-
     /// `syncStatusOnly`.
     func syncStatusOnly() async throws -> ReconcileResult {
         let (new, old) = try await allReplicaSets(create: false)
