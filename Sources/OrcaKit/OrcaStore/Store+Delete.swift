@@ -15,6 +15,21 @@ public enum PropagationPolicy: String, Sendable, Hashable, CaseIterable {
     public static func defaultPolicy(forKind kind: String) -> PropagationPolicy {
         kind == "Job" ? .orphan : .background
     }
+
+    /// `finalizers` with this policy's finalizer — `orphan` or `foregroundDeletion`, the other
+    /// one removed (neither for Background) — as the registry sets them on a delete.
+    func applied(to finalizers: [String]) -> [String] {
+        switch self {
+        case .orphan:
+            let out = finalizers.filter { $0 != "foregroundDeletion" }
+            return out.contains("orphan") ? out : out + ["orphan"]
+        case .foreground:
+            let out = finalizers.filter { $0 != "orphan" }
+            return out.contains("foregroundDeletion") ? out : out + ["foregroundDeletion"]
+        case .background:
+            return finalizers.filter { $0 != "orphan" && $0 != "foregroundDeletion" }
+        }
+    }
 }
 
 /// Options of a delete, as `metav1.DeleteOptions`.
@@ -86,20 +101,11 @@ extension Store {
             // Finalizers for the propagation policy.
             // An explicit policy wins; else a finalizer already set by an earlier delete; else the
             // kind's default (upstream's shouldOrphanDependents / shouldDeleteDependents).
-            var finalizers = object.finalizers
+            let existing = object.finalizers
             let policy = options.propagationPolicy
-                ?? (finalizers.contains("orphan") ? .orphan : finalizers.contains("foregroundDeletion") ? .foreground : nil)
+                ?? (existing.contains("orphan") ? .orphan : existing.contains("foregroundDeletion") ? .foreground : nil)
                 ?? PropagationPolicy.defaultPolicy(forKind: kind.kind)
-            switch policy {
-            case .orphan:
-                finalizers.removeAll { $0 == "foregroundDeletion" }
-                if !finalizers.contains("orphan") { finalizers.append("orphan") }
-            case .foreground:
-                finalizers.removeAll { $0 == "orphan" }
-                if !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
-            case .background:
-                finalizers.removeAll { $0 == "orphan" || $0 == "foregroundDeletion" }
-            }
+            let finalizers = policy.applied(to: existing)
 
             // Grace period: only pods are deleted gracefully.
             var grace: Int64 = 0
@@ -141,20 +147,7 @@ extension Store {
         if object.deletionTimestamp == nil {
             object.deletionTimestamp = Timestamp(seconds: now.seconds)
             object.value[path: ["status", "phase"]] = "Terminating"
-            var finalizers = object.finalizers
-            switch options.propagationPolicy {
-            case .orphan?:
-                finalizers.removeAll { $0 == "foregroundDeletion" }
-                if !finalizers.contains("orphan") { finalizers.append("orphan") }
-            case .foreground?:
-                finalizers.removeAll { $0 == "orphan" }
-                if !finalizers.contains("foregroundDeletion") { finalizers.append("foregroundDeletion") }
-            case .background?:
-                finalizers.removeAll { $0 == "orphan" || $0 == "foregroundDeletion" }
-            case nil:
-                break
-            }
-            object.finalizers = finalizers
+            if let policy = options.propagationPolicy { object.finalizers = policy.applied(to: object.finalizers) }
             return try txn.append(EventDraft(time: now, type: .modified, actor: context.actor, cause: context.cause, object: object.value))
         }
         let specFinalizers = object.value[path: ["spec", "finalizers"]]?.arrayValue ?? []
